@@ -1,0 +1,43 @@
+# One-command entry points. `make test` is what CI runs (.ci/run calls it and nothing else).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SDK_DIR := .cache/avisdk
+
+.PHONY: test lint bench sim install sdk clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# The official Avi SDK installs a top-level package named `avi` (as ours does), so it lives in
+# its own folder and is only ever used by subprocesses whose PYTHONPATH holds that folder alone.
+$(SDK_DIR)/.installed: requirements-sdk.txt $(BIN)/python
+	rm -rf $(SDK_DIR)
+	$(BIN)/pip install --quiet --target $(SDK_DIR) -r requirements-sdk.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+sdk: $(SDK_DIR)/.installed
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install sdk
+	$(BIN)/ruff check .
+	AVIBOT_SDK_PATH=$(CURDIR)/$(SDK_DIR) $(BIN)/pytest -q
+
+bench: install
+	$(BIN)/python -m bench.avi
+
+sim: install
+	$(BIN)/avibot sim
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache .ruff_cache

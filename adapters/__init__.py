@@ -1,0 +1,1 @@
+"""Chat platform adapters, one folder each. They import `bot`, never `avi` or `llm`."""

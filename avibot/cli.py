@@ -1,0 +1,120 @@
+"""The `avibot` command: `sim` serves a controller simulator, `check` tests the configured controller.
+
+Every failure a user can cause (a bad setting, an unreachable controller) ends with one clear
+line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from avibot.config import ConfigError, load_settings
+from avibot.logging_setup import setup_logging
+
+EXIT_USAGE = 2
+
+
+def _fail(message: str) -> int:
+    print(f"avibot: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _sim_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sim", help="serve a simulated Avi controller (for demos and tests)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=9443, help="port (default 9443)")
+    p.add_argument("--tls", action="store_true", help="serve HTTPS with a self-signed certificate")
+    p.add_argument("--username", default="admin")
+    p.add_argument(
+        "--password",
+        default=None,
+        help="login password (default: $AVIBOT_SIM_PASSWORD, else 'admin')",
+    )
+    p.add_argument("--objects", type=int, default=100, help="virtual services to seed, 10..10000")
+    p.add_argument("--pools", type=int, default=None, help="pools to seed (default: one per VS)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the deterministic inventory")
+    p.add_argument(
+        "--session-timeout", type=float, default=900.0, help="idle seconds before a session expires"
+    )
+    p.add_argument("--version", dest="api_version", default=None, help="controller version to report")
+
+
+def _check_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("check", help="log in to the configured controller and print what it reports")
+    p.add_argument("--config", default=None, help="config file (default ./config.yaml if present)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="avibot", description="ChatOps assistant for Avi Load Balancer")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _sim_parser(sub)
+    _check_parser(sub)
+    return parser
+
+
+def _run_sim(args: argparse.Namespace) -> int:
+    from avi.simulator import SimulatorConfig, serve
+
+    options: dict[str, object] = {
+        "username": args.username,
+        "password": args.password or os.environ.get("AVIBOT_SIM_PASSWORD") or "admin",
+        "objects": args.objects,
+        "pools": args.pools,
+        "seed": args.seed,
+        "session_timeout": args.session_timeout,
+    }
+    if args.api_version:
+        options["version"] = args.api_version
+    try:
+        config = SimulatorConfig(**options)
+    except ValidationError as exc:
+        first = exc.errors(include_input=False)[0]
+        field = ".".join(str(p) for p in first["loc"])
+        return _fail(f"--{field.replace('_', '-')}: {first['msg']}")
+    setup_logging("INFO")
+    try:
+        serve(config, host=args.host, port=args.port, tls=args.tls)
+    except OSError as exc:
+        return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+async def _check(settings_path: str | None) -> int:
+    settings = load_settings(settings_path)
+    avi_settings = settings.require_avi()
+    from avi.client import AviClient
+    from avi.errors import AviError
+
+    setup_logging(settings.log.level, settings.log.format)
+    try:
+        async with AviClient(avi_settings) as client:
+            await client.login()
+            version = client.controller_version or "unknown version"
+    except AviError as exc:
+        return _fail(str(exc))
+    print(f"controller {avi_settings.base_url}: Avi {version} (tenant {avi_settings.tenant}), OK")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "sim":
+            return _run_sim(args)
+        if args.command == "check":
+            return asyncio.run(_check(args.config))
+    except ConfigError as exc:
+        return _fail(str(exc))
+    return _fail(f"unknown command {args.command}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

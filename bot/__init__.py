@@ -1,0 +1,1 @@
+"""The agent core (issue 3). Imports `llm` and `avi`, never an adapter."""
