@@ -1,0 +1,82 @@
+"""Unhealthy questions answered from inventory pages: ceil(N/200) requests, never one per object.
+
+"Which servers are down?" needs per-server runtime, which no collection returns for many pools at
+once. The answer lists every affected pool with its counts (from the inventory pages), and fetches
+the down servers' detail only for the first `detail_limit` affected pools (default 5, in parallel):
+a constant bound on top of ceil(N/200), whatever N or the number of affected pools.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from avi.models import HealthReport, PoolServersDown, PoolSummary, VirtualServiceSummary
+from avi.operations._common import pool_summary_from_inventory, vs_summary_from_inventory
+from avi.operations.base import OperationGroup
+from avi.operations.pools import PoolOps, down_servers
+
+MAX_DETAIL = 20
+
+
+def vs_unhealthy(vs: VirtualServiceSummary, min_health: float | None) -> bool:
+    if not vs.enabled:
+        return False
+    if vs.oper_status.state != "OPER_UP":
+        return True
+    return min_health is not None and vs.health_score is not None and vs.health_score < min_health
+
+
+def pool_unhealthy(pool: PoolSummary, min_health: float | None) -> bool:
+    if not pool.enabled:
+        return False
+    if pool.oper_status.state != "OPER_UP" or pool.servers_down > 0:
+        return True
+    return min_health is not None and pool.health_score is not None and pool.health_score < min_health
+
+
+class HealthOps(OperationGroup):
+    async def _scan(self, inventory: str, tenant: str | None) -> list[dict[str, Any]]:
+        return await self.client.list_all(
+            inventory, params={"include": "health_score,runtime", "include_name": True}, tenant=tenant
+        )
+
+    async def unhealthy_virtual_services(
+        self, *, tenant: str | None = None, min_health_score: float | None = None
+    ) -> HealthReport:
+        """Enabled virtual services that are not OPER_UP (or below `min_health_score`)."""
+        before = self.client.stats.requests
+        items = await self._scan("virtualservice-inventory", tenant)
+        found = [vs for vs in map(vs_summary_from_inventory, items) if vs_unhealthy(vs, min_health_score)]
+        return HealthReport(
+            scanned=len(items), requests=self.client.stats.requests - before, virtualservices=found
+        )
+
+    async def unhealthy_pools(
+        self, *, tenant: str | None = None, min_health_score: float | None = None
+    ) -> HealthReport:
+        """Enabled pools that are not OPER_UP or have enabled servers down."""
+        before = self.client.stats.requests
+        items = await self._scan("pool-inventory", tenant)
+        found = [p for p in map(pool_summary_from_inventory, items) if pool_unhealthy(p, min_health_score)]
+        return HealthReport(scanned=len(items), requests=self.client.stats.requests - before, pools=found)
+
+    async def pools_with_servers_down(
+        self, *, tenant: str | None = None, detail_limit: int = 5
+    ) -> HealthReport:
+        """Pools with enabled servers down; the down servers listed for the first `detail_limit` pools."""
+        detail_limit = max(0, min(detail_limit, MAX_DETAIL))
+        before = self.client.stats.requests
+        items = await self._scan("pool-inventory", tenant)
+        affected = [p for p in map(pool_summary_from_inventory, items) if p.enabled and p.servers_down > 0]
+        affected.sort(key=lambda p: (-p.servers_down, p.name))
+        pools = PoolOps(self.client)
+        detailed = affected[:detail_limit]
+        runtimes = await asyncio.gather(*(pools.server_runtime(p.uuid, tenant=tenant) for p in detailed))
+        result = [
+            PoolServersDown(pool=p, down_servers=down_servers(runtimes[i]) if i < len(runtimes) else None)
+            for i, p in enumerate(affected)
+        ]
+        return HealthReport(
+            scanned=len(items), requests=self.client.stats.requests - before, pools_with_servers_down=result
+        )
