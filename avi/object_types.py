@@ -1,5 +1,5 @@
-"""The controller's object types: one list shared by the simulator (which serves each collection)
-and the client's catalogue operation (which answers "what can I ask about?").
+"""Facts about the controller's object types, shared by the simulator (which serves each collection)
+and the client's operations (the catalogue that answers "what can I ask about?", enum checks).
 
 Source: avi-api-contract.md section 5 (vmware/alb-sdk go/clients, 30.2.1).
 """
@@ -214,6 +214,22 @@ DESCRIPTIONS: dict[str, str] = {
     "network": "networks and subnets known to a cloud",
     "user": "controller user accounts",
 }
+
+
+# Pool load-balancing algorithms, without their `LB_ALGORITHM_` prefix (swagger Pool.lb_algorithm).
+LB_ALGORITHMS: tuple[str, ...] = (
+    "LEAST_CONNECTIONS",
+    "ROUND_ROBIN",
+    "FASTEST_RESPONSE",
+    "CONSISTENT_HASH",
+    "LEAST_LOAD",
+    "FEWEST_SERVERS",
+    "RANDOM",
+    "FEWEST_TASKS",
+    "NEAREST_SERVER",
+    "CORE_AFFINITY",
+    "TOPOLOGY",
+)
 
 
 def class_name(obj_type: str) -> str:

@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from avi.client import AviClient
+from avi.operations import AviOperations
+from avi.settings import AviSettings
 from avi.simulator import SimulatorConfig, SimulatorState, create_app, get_state
 
 SIM_USERNAME = "admin"
@@ -63,3 +66,17 @@ async def start_sim() -> AsyncIterator[StartSim]:
 async def sim(start_sim: StartSim) -> RunningSim:
     """The default small simulator."""
     return await start_sim()
+
+
+def ops_for(sim: RunningSim) -> AviOperations:
+    """Operations over a fresh client logged in to `sim` as the test user (backoff kept short)."""
+    settings = AviSettings(host=sim.url, username=SIM_USERNAME, password=SIM_PASSWORD)
+    return AviOperations(AviClient(settings, retry_backoff=0.01))
+
+
+@pytest.fixture
+async def ops(sim: RunningSim) -> AsyncIterator[AviOperations]:
+    """Operations on the default simulator."""
+    ops = ops_for(sim)
+    yield ops
+    await ops.client.aclose()

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import ipaddress
 import socket
-import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from aiohttp import web
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from avi.client import AviClient
 from avi.errors import (
@@ -135,14 +127,14 @@ Serve = Callable[..., Awaitable[str]]
 async def serve() -> AsyncIterator[Serve]:
     runners: list[web.AppRunner] = []
 
-    async def _serve(app: web.Application, ssl_context: ssl.SSLContext | None = None) -> str:
+    async def _serve(app: web.Application) -> str:
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         runners.append(runner)
-        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
+        site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         port = runner.addresses[0][1]
-        return f"{'https' if ssl_context else 'http'}://127.0.0.1:{port}"
+        return f"http://127.0.0.1:{port}"
 
     yield _serve
     for runner in runners:
@@ -181,65 +173,6 @@ async def test_post_and_patch_never_retried(serve: Serve) -> None:
 
 
 # -- TLS ---------------------------------------------------------------------------------------
-
-
-def _self_signed(tmp: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "avi-test")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
-
-
-@pytest.fixture
-async def tls_url(serve: Serve, tmp_path: Path) -> tuple[str, Path]:
-    cert, key = _self_signed(tmp_path)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    return await serve(Flaky(failures=0).app(), context), cert
-
-
-async def test_tls_verified_by_default(tls_url: tuple[str, Path]) -> None:
-    url, _ = tls_url
-    async with make_client(url, retries=0) as client:
-        with pytest.raises(AviUnavailableError) as info:
-            await client.get("/api/flaky")
-    assert "unreachable" in str(info.value)
-
-
-async def test_tls_ca_bundle_trusts_the_controller(tls_url: tuple[str, Path]) -> None:
-    url, cert = tls_url
-    async with make_client(url, ca_bundle=cert) as client:
-        assert await client.get("/api/flaky") == {"ok": True}
-
-
-async def test_tls_insecure_switch_warns(tls_url: tuple[str, Path], caplog: pytest.LogCaptureFixture) -> None:
-    url, _ = tls_url
-    caplog.set_level("WARNING")
-    async with make_client(url, verify_ssl=False) as client:
-        assert await client.get("/api/flaky") == {"ok": True}
-    assert "verification is OFF" in caplog.text
-    assert SIM_PASSWORD not in caplog.text
 
 
 async def test_transport_can_be_swapped() -> None:

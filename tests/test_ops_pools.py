@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
 
 import pytest
 
-from avi.client import AviClient
 from avi.errors import AviNotFoundError, AviValidationError
 from avi.operations import AviOperations, PoolCreate, PoolFilter, PoolUpdate, ServerSpec
-from avi.settings import AviSettings
-from tests.conftest import SIM_PASSWORD, SIM_USERNAME, RunningSim, StartSim
-
-
-def ops_for(sim: RunningSim) -> AviOperations:
-    settings = AviSettings(host=sim.url, username=SIM_USERNAME, password=SIM_PASSWORD)
-    return AviOperations(AviClient(settings, retry_backoff=0.01))
-
-
-@pytest.fixture
-async def ops(sim: RunningSim) -> AsyncIterator[AviOperations]:
-    ops = ops_for(sim)
-    yield ops
-    await ops.client.aclose()
+from tests.conftest import StartSim, ops_for
 
 
 async def test_list_with_server_counts(ops: AviOperations) -> None:

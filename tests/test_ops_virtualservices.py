@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
 
 import pytest
 
-from avi.client import AviClient
 from avi.errors import AviNotFoundError, AviPermissionError, AviValidationError
 from avi.operations import (
     AviOperations,
@@ -18,20 +16,7 @@ from avi.operations import (
     VirtualServiceFilter,
     VirtualServiceUpdate,
 )
-from avi.settings import AviSettings
-from tests.conftest import SIM_PASSWORD, SIM_USERNAME, RunningSim, StartSim
-
-
-def ops_for(sim: RunningSim) -> AviOperations:
-    settings = AviSettings(host=sim.url, username=SIM_USERNAME, password=SIM_PASSWORD)
-    return AviOperations(AviClient(settings, retry_backoff=0.01))
-
-
-@pytest.fixture
-async def ops(sim: RunningSim) -> AsyncIterator[AviOperations]:
-    ops = ops_for(sim)
-    yield ops
-    await ops.client.aclose()
+from tests.conftest import RunningSim, StartSim, ops_for
 
 
 async def test_list_has_status_and_costs_one_page(ops: AviOperations, sim: RunningSim) -> None:

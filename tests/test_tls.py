@@ -42,6 +42,7 @@ async def test_self_signed_certificate_is_refused_by_default(tls_sim: tuple[str,
     async with AviClient(settings) as client:
         with pytest.raises(AviUnavailableError) as err:
             await client.get("pool")
+    assert "unreachable" in str(err.value)
     assert SIM_PASSWORD not in str(err.value)
 
 

@@ -20,22 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, IPvAnyAddress
 
 from avi.errors import AviNotFoundError
 from avi.models import ActionResult, DeleteResult, PoolDetail, PoolServer, PoolSummary, ref_name
+from avi.object_types import LB_ALGORITHMS
 from avi.operations._common import clean, oper_state, pool_servers, pool_summary_from_inventory
 from avi.operations.base import OperationGroup, name_ref
-
-LB_ALGORITHMS = (
-    "LEAST_CONNECTIONS",
-    "ROUND_ROBIN",
-    "FASTEST_RESPONSE",
-    "CONSISTENT_HASH",
-    "LEAST_LOAD",
-    "FEWEST_SERVERS",
-    "RANDOM",
-    "FEWEST_TASKS",
-    "NEAREST_SERVER",
-    "CORE_AFFINITY",
-    "TOPOLOGY",
-)
 
 
 class ServerSpec(BaseModel):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from avi.object_types import class_name
+from avi.object_types import LB_ALGORITHMS, class_name
 
 from .certs import describe
 from .errors import bad_request
@@ -24,22 +24,7 @@ from .store import ADMIN, ALL_TENANTS, Obj, Store
 READ_ONLY = frozenset({"url", "uuid", "_last_modified"})
 
 ENUMS: dict[tuple[str, str], frozenset[str]] = {
-    ("pool", "lb_algorithm"): frozenset(
-        "LB_ALGORITHM_" + a
-        for a in [
-            "LEAST_CONNECTIONS",
-            "ROUND_ROBIN",
-            "FASTEST_RESPONSE",
-            "CONSISTENT_HASH",
-            "LEAST_LOAD",
-            "FEWEST_SERVERS",
-            "RANDOM",
-            "FEWEST_TASKS",
-            "NEAREST_SERVER",
-            "CORE_AFFINITY",
-            "TOPOLOGY",
-        ]
-    ),
+    ("pool", "lb_algorithm"): frozenset(f"LB_ALGORITHM_{a}" for a in LB_ALGORITHMS),
     ("virtualservice", "type"): frozenset({"VS_TYPE_NORMAL", "VS_TYPE_VH_PARENT", "VS_TYPE_VH_CHILD"}),
     ("applicationprofile", "type"): frozenset(
         f"APPLICATION_PROFILE_TYPE_{t}" for t in ("L4", "HTTP", "SYSLOG", "DNS", "SSL", "SIP")
