@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SDK_DIR := .cache/avisdk
 
-.PHONY: test lint bench sim install sdk clean
+.PHONY: test lint bench sim install sdk redis clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,18 +23,23 @@ $(SDK_DIR)/.installed: requirements-sdk.txt $(BIN)/python
 
 install: $(VENV)/.installed
 
+# The tests start their own throwaway redis-server from PATH; this makes sure there is one.
+redis:
+	@bash scripts/ensure-redis.sh
+
 sdk: $(SDK_DIR)/.installed
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: install sdk
+test: install sdk redis
 	$(BIN)/ruff check .
 	AVIBOT_SDK_PATH=$(CURDIR)/$(SDK_DIR) $(BIN)/pytest -q
 
-bench: install
+bench: install redis
 	$(BIN)/python -m bench.avi
+	$(BIN)/python -m bench.agent
 
 sim: install
 	$(BIN)/avibot sim

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from avibot.chat import add_parser as add_chat_parser
 from avibot.config import ConfigError, load_settings
 from avibot.logging_setup import setup_logging
 
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _sim_parser(sub)
     _check_parser(sub)
+    add_chat_parser(sub)
     return parser
 
 
@@ -111,6 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_sim(args)
         if args.command == "check":
             return asyncio.run(_check(args.config))
+        if args.command == "chat":
+            from avibot.chat import run_chat
+
+            return asyncio.run(run_chat(args))
     except ConfigError as exc:
         return _fail(str(exc))
     return _fail(f"unknown command {args.command}")

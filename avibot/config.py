@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from bot.history import HistorySettings
 from pydantic import BaseModel, Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from avi.settings import AviSettings, EnvFirstSettings
+from bot.agent import AgentSettings
+from bot.permissions import AccessSettings
 from llm.settings import LLMSettings
 
 DEFAULT_CONFIG_FILES = ("config.yaml",)
@@ -38,6 +41,15 @@ class LogSettings(EnvFirstSettings):
     format: Literal["text", "json"] = "text"
 
 
+class RedisSettings(EnvFirstSettings):
+    """Where shared state lives; without a URL each process keeps its own (fine for one replica or a demo)."""
+
+    model_config = SettingsConfigDict(env_prefix="REDIS_", extra="forbid")
+
+    url: str | None = Field(None, description="redis://host:6379/0, rediss://... or unix:///path.sock")
+    prefix: str = "avibot:"
+
+
 class Settings(BaseModel):
     """Every section of the configuration, validated."""
 
@@ -47,6 +59,10 @@ class Settings(BaseModel):
     avi: AviSettings
     llm: LLMSettings
     log: LogSettings
+    redis: RedisSettings
+    history: HistorySettings
+    access: AccessSettings
+    agent: AgentSettings
 
     def require_avi(self) -> AviSettings:
         """The controller settings, or a ConfigError naming each one that is missing."""
@@ -56,13 +72,18 @@ class Settings(BaseModel):
         return self.avi
 
 
-_SECTIONS: dict[str, type[BaseSettings]] = {
+_SECTIONS: dict[str, type[BaseModel]] = {
     "server": ServerSettings,
     "avi": AviSettings,
     "llm": LLMSettings,
     "log": LogSettings,
+    "redis": RedisSettings,
+    "history": HistorySettings,
+    "access": AccessSettings,
+    "agent": AgentSettings,
 }
-_ENV_PREFIX = {"server": "SERVER_", "avi": "AVI_", "llm": "LLM_", "log": "LOG_"}
+# Sections whose fields environment variables override (the others are maps or tuning, file only).
+_ENV_PREFIX = {"server": "SERVER_", "avi": "AVI_", "llm": "LLM_", "log": "LOG_", "redis": "REDIS_"}
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -75,7 +96,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         where = f" line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"{path}{where}: not valid YAML") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of sections (server, avi, llm, log)")
+        raise ConfigError(f"{path}: expected a mapping of sections ({', '.join(_SECTIONS)})")
     unknown = sorted(set(data) - set(_SECTIONS))
     if unknown:
         raise ConfigError(f"{path}: unknown section(s): {', '.join(unknown)}")
@@ -88,7 +109,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 def _describe(section: str, error: dict[str, Any]) -> str:
     """One line naming the setting and its environment variable, never echoing the value."""
     field = ".".join(str(p) for p in error.get("loc", ()) if p != "__root__")
-    env = f"{_ENV_PREFIX[section]}{field.split('.')[0].upper()}" if field else ""
+    prefix = _ENV_PREFIX.get(section)
+    env = f"{prefix}{field.split('.')[0].upper()}" if field and prefix else ""
     name = f"{section}.{field}" if field else section
     hint = f" ({env})" if env else ""
     return f"{name}{hint}: {error.get('msg', 'invalid')}"

@@ -44,6 +44,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        audit = getattr(record, "audit", None)
+        if audit is not None:
+            entry["audit"] = audit
         if record.exc_info:
             entry["exc"] = mask_secrets(self.formatException(record.exc_info))
         return json.dumps(entry)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -19,6 +21,9 @@ class LLMSettings(BaseSettings):
     temperature: float = Field(0.1, ge=0, le=2)
     keep_alive: str = "30m"
     timeout: float = Field(120.0, gt=0, le=3600, description="seconds for one model call")
+    think: bool | Literal["low", "medium", "high"] | None = Field(
+        None, description="sent as `think` when set; None leaves the model's default (gpt-oss takes levels)"
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -14,6 +14,8 @@ from avi.operations import AviOperations
 from avi.settings import AviSettings
 from avi.simulator import SimulatorConfig, SimulatorState, create_app, get_state
 
+pytest_plugins = ["tests.redis_server"]
+
 SIM_USERNAME = "admin"
 SIM_PASSWORD = "sim-Passw0rd!"
 # Small but with every kind of object; tests that need more pass objects=.

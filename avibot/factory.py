@@ -1,0 +1,141 @@
+"""The composition root: build the agent from settings, the only place that knows every concrete part.
+
+`build_runtime` wires the controller client (or an in-process simulator for `--demo`), the stores
+(Redis when `REDIS_URL` is set, in-process otherwise), the language model when Ollama answers, and
+the agent; `Runtime.aclose` undoes it all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from avi.client import AviClient
+from avi.operations import AviOperations
+from avi.settings import AviSettings
+from avi.simulator import SimulatorConfig, create_app
+from avibot.config import Settings
+from bot.agent import Agent
+from bot.audit import MemoryAuditLog, RedisAuditLog
+from bot.history import MemoryConversationStore, RedisConversationStore
+from bot.pending import MemoryPendingStore, RedisPendingStore
+from bot.tools import build_catalogue
+from llm.client import OllamaChat
+from llm.errors import LLMError
+
+log = logging.getLogger("avibot")
+
+DEMO_OBJECTS = 120
+PROBE_SECONDS = 5.0
+
+
+@dataclass
+class Runtime:
+    """A built agent and what it needs closed at the end; `notes` say what runs (for the banner)."""
+
+    agent: Agent
+    client: AviClient
+    controller: str
+    llm_mode: str
+    store: str
+    stack: AsyncExitStack = field(repr=False, default_factory=AsyncExitStack)
+
+    @property
+    def mode(self) -> str:
+        return "llm" if self.agent.llm is not None else "command"
+
+    async def aclose(self) -> None:
+        await self.stack.aclose()
+
+
+async def start_demo_controller(stack: AsyncExitStack, objects: int = DEMO_OBJECTS) -> AviSettings:
+    """A simulator in this process on a free loopback port, with a throwaway password."""
+    password = secrets.token_urlsafe(12)
+    app = create_app(SimulatorConfig(objects=objects, seed=1, password=password))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    stack.push_async_callback(runner.cleanup)
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    return AviSettings(host=f"http://127.0.0.1:{port}", username="admin", password=password)
+
+
+async def probe_llm(llm: OllamaChat) -> tuple[bool, str]:
+    """Whether the configured model can serve tool calls, and a line that says so or why not."""
+    try:
+        check = await asyncio.wait_for(llm.validate_model(None), PROBE_SECONDS)
+    except TimeoutError:
+        return False, f"command mode (Ollama at {llm.host} did not answer within {PROBE_SECONDS:g} s)"
+    except LLMError as exc:
+        return False, f"command mode ({exc.message})"
+    if not check.ok:
+        return False, f"command mode ({check.message})"
+    return True, f"LLM {llm.model} at {llm.host}"
+
+
+async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool = True) -> Runtime:
+    stack = AsyncExitStack()
+    try:
+        if demo:
+            avi_settings = await start_demo_controller(stack)
+            controller = f"demo simulator at {avi_settings.base_url}"
+        else:
+            avi_settings = settings.require_avi()
+            controller = avi_settings.base_url
+        client = AviClient(avi_settings)
+        stack.push_async_callback(client.aclose)
+
+        if settings.redis.url:
+            import redis.asyncio as aioredis
+
+            shared = aioredis.from_url(settings.redis.url, decode_responses=True)
+            stack.push_async_callback(shared.aclose)
+            prefix = settings.redis.prefix
+            history = RedisConversationStore(
+                shared, max_messages=settings.history.max_messages, ttl_seconds=settings.history.ttl_seconds,
+                prefix=prefix,
+            )  # fmt: skip
+            pending = RedisPendingStore(
+                shared, prefix=prefix, tombstone_ttl_seconds=settings.agent.pending_ttl_seconds
+            )
+            audit = RedisAuditLog(shared, prefix=prefix)
+            store = "redis"
+        else:
+            history = MemoryConversationStore(
+                max_messages=settings.history.max_messages, ttl_seconds=settings.history.ttl_seconds
+            )
+            pending = MemoryPendingStore(tombstone_ttl_seconds=settings.agent.pending_ttl_seconds)
+            audit = MemoryAuditLog()
+            store = "in-process (set REDIS_URL to share state across replicas)"
+
+        llm: OllamaChat | None = None
+        llm_mode = "command mode (disabled)"
+        if use_llm:
+            candidate = OllamaChat(settings.llm)
+            ok, llm_mode = await probe_llm(candidate)
+            llm = candidate if ok else None
+
+        agent = Agent(
+            ops=AviOperations(client),
+            catalogue=build_catalogue(),
+            history=history,
+            pending=pending,
+            audit=audit,
+            access=settings.access,
+            llm=llm,
+            num_ctx=settings.llm.num_ctx,
+            default_tenant=avi_settings.tenant,
+            settings=settings.agent,
+        )
+        return Runtime(
+            agent=agent, client=client, controller=controller, llm_mode=llm_mode, store=store, stack=stack
+        )
+    except BaseException:
+        await stack.aclose()
+        raise

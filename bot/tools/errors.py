@@ -1,0 +1,65 @@
+"""`ToolError`: the one error a tool lets out, worded for a person (and the model), never a traceback.
+
+Every run and plan goes through `translate`, so a controller error (`AviError`), a bad value caught
+by an operation (`ValueError`, including pydantic's) or an unknown name turns into a message with the
+controller's own text and a hint that says what to try next.
+"""
+
+from __future__ import annotations
+
+from avi.errors import (
+    AviAuthError,
+    AviConflictError,
+    AviError,
+    AviNotFoundError,
+    AviPermissionError,
+    AviUnavailableError,
+    AviValidationError,
+)
+
+
+class ToolError(Exception):
+    """A failed tool call: `message` says what went wrong, `hint` what to do about it."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} (hint: {self.hint})" if self.hint else self.message
+
+
+def _hint(exc: AviError, lookup_tool: str) -> str:
+    if isinstance(exc, AviNotFoundError):
+        return f"check the name with {lookup_tool}" if lookup_tool else "check the name or the path"
+    if isinstance(exc, AviPermissionError):
+        return "the account or tenant may not allow this; check the tenant name and your rights"
+    if isinstance(exc, AviConflictError):
+        return "the name may already exist, or someone changed the object meanwhile; read it again and retry"
+    if isinstance(exc, AviValidationError):
+        return "check the arguments (names, addresses, ports, enum values)"
+    if isinstance(exc, AviUnavailableError):
+        return "the controller did not answer; try again in a minute"
+    if isinstance(exc, AviAuthError):
+        return "the bot's controller login was refused; ask an administrator to check its credentials"
+    return ""
+
+
+def translate(exc: Exception, lookup_tool: str = "") -> ToolError:
+    """The ToolError for `exc`; `lookup_tool` names the list tool that finds the right name."""
+    if isinstance(exc, ToolError):
+        return exc
+    if isinstance(exc, AviError):
+        return ToolError(exc.message, _hint(exc, lookup_tool))
+    if isinstance(exc, ValueError):
+        # pydantic's ValidationError is a ValueError: keep only the messages, not the URLs and input.
+        errors = getattr(exc, "errors", None)
+        if callable(errors):
+            text = "; ".join(
+                f"{'.'.join(str(p) for p in e.get('loc', ())) or 'value'}: {e.get('msg')}" for e in errors()
+            )
+        else:
+            text = str(exc)
+        return ToolError(text, "check the arguments")
+    raise exc

@@ -1,0 +1,152 @@
+""" "What is broken?" tools: unhealthy virtual services, pools, and down servers, in few requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.tools.base import Tool, ToolContext, ToolResult
+from bot.tools.common import NoArgs, tool
+from bot.tools.pools import pool_row
+from bot.tools.render import fit_list, prune, server_label, state, table, text
+from bot.tools.virtualservices import endpoints, vs_row
+
+UNHEALTHY = (
+    "unhealthy",
+    "down",
+    "broken",
+    "failing",
+    "failed",
+    "problem",
+    "problems",
+    "issue",
+    "issues",
+    "wrong",
+    "health",
+    "outage",
+    "status",
+    "red",
+)
+
+
+async def unhealthy_virtual_services(ctx: ToolContext, args: NoArgs) -> ToolResult:
+    report = await ctx.ops.health.unhealthy_virtual_services(tenant=ctx.tenant)
+    found = report.virtualservices
+    summary = f"{len(found)} of {report.scanned} enabled virtual services are not up"
+    if not found:
+        return ToolResult(
+            summary=summary,
+            data={"scanned": report.scanned, "total": 0, "items": []},
+            parts=[text(f"All {report.scanned} virtual services are up (or disabled).")],
+        )
+    rows = [
+        [v.name, state(v.oper_status.state), "; ".join(v.oper_status.reason), endpoints(v), v.pool]
+        for v in found
+    ]
+    return ToolResult(
+        summary=summary,
+        data=fit_list([vs_row(v) for v in found], scanned=report.scanned),
+        parts=[table(summary, ["Name", "State", "Reason", "VIP", "Pool"], rows)],
+    )
+
+
+async def unhealthy_pools(ctx: ToolContext, args: NoArgs) -> ToolResult:
+    report = await ctx.ops.health.unhealthy_pools(tenant=ctx.tenant)
+    found = report.pools
+    summary = f"{len(found)} of {report.scanned} pools are down or have servers down"
+    if not found:
+        return ToolResult(
+            summary=summary,
+            data={"scanned": report.scanned, "total": 0, "items": []},
+            parts=[text(f"All {report.scanned} pools are up with all enabled servers up.")],
+        )
+    rows = [
+        [
+            p.name,
+            state(p.oper_status.state),
+            f"{p.num_servers_up}/{p.num_servers_enabled}",
+            p.servers_down,
+            p.virtualservices,
+        ]
+        for p in found
+    ]
+    return ToolResult(
+        summary=summary,
+        data=fit_list([pool_row(p) for p in found], scanned=report.scanned),
+        parts=[table(summary, ["Pool", "State", "Servers up", "Down", "Virtual services"], rows)],
+    )
+
+
+async def unhealthy_servers(ctx: ToolContext, args: NoArgs) -> ToolResult:
+    report = await ctx.ops.health.pools_with_servers_down(tenant=ctx.tenant)
+    found = report.pools_with_servers_down
+    total_down = sum(p.pool.servers_down for p in found)
+    summary = f"{total_down} servers down in {len(found)} of {report.scanned} pools"
+    items: list[dict[str, Any]] = []
+    rows: list[list[Any]] = []
+    for entry in found:
+        pool = entry.pool
+        servers = None
+        if entry.down_servers is not None:
+            servers = [
+                prune(
+                    {
+                        "server": server_label(s.ip, s.port),
+                        "state": state(s.oper_state),
+                        "reason": "; ".join(s.reason),
+                    }
+                )
+                for s in entry.down_servers
+            ]
+            rows += [[pool.name, s["server"], s["state"], s.get("reason", "")] for s in servers]
+        else:
+            rows.append([pool.name, f"{pool.servers_down} down (see get_pool)", "", ""])
+        items.append(
+            prune(
+                {
+                    "pool": pool.name,
+                    "servers_down": pool.servers_down,
+                    "servers_up": pool.num_servers_up,
+                    "down": servers,
+                    "virtual_services": pool.virtualservices,
+                }
+            )
+        )
+    if not found:
+        return ToolResult(
+            summary=summary,
+            data={"scanned": report.scanned, "total": 0, "items": []},
+            parts=[text(f"No enabled server is down in the {report.scanned} pools.")],
+        )
+    return ToolResult(
+        summary=summary,
+        data=fit_list(items, scanned=report.scanned, servers_down=total_down),
+        parts=[table(summary, ["Pool", "Server", "State", "Reason"], rows)],
+    )
+
+
+TOOLS: list[Tool] = [
+    tool(
+        "list_unhealthy_virtual_services",
+        "Find every enabled virtual service that is not up, with the reason. Use for questions like "
+        "'what is down?', 'any VS problems?', 'is anything broken?'.",
+        NoArgs,
+        unhealthy_virtual_services,
+        topics=(*UNHEALTHY, "vs", "virtual", "service", "services", "app", "anything", "what"),
+    ),
+    tool(
+        "list_unhealthy_pools",
+        "Find every enabled pool that is down or has servers down. Use for questions like 'which pools "
+        "are unhealthy?'.",
+        NoArgs,
+        unhealthy_pools,
+        topics=(*UNHEALTHY, "pool", "pools", "degraded"),
+    ),
+    tool(
+        "list_unhealthy_servers",
+        "Find the back-end servers that are down, grouped by pool, with the reason (e.g. health monitor "
+        "failed). Use for questions like 'which servers are down?'.",
+        NoArgs,
+        unhealthy_servers,
+        topics=(*UNHEALTHY, "server", "servers", "backend", "member", "members", "pool"),
+    ),
+]

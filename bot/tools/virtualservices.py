@@ -1,0 +1,486 @@
+"""Virtual service tools: list, get, create, change, delete, enable/disable and placement actions."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from avi.models import ServicePort, VirtualServiceDetail, VirtualServiceSummary, ref_name
+from avi.operations import ServicePortSpec, VirtualServiceCreate, VirtualServiceFilter, VirtualServiceUpdate
+from bot.tools.base import Tool, ToolContext, ToolResult, WritePlan
+from bot.tools.common import Args, IdStr, OptBool, OptStr, tenant_label, tool
+from bot.tools.errors import ToolError, translate
+from bot.tools.render import cell, facts, fit_list, fit_object, num, prune, state, table, text
+from bot.types import Risk
+
+LOOKUP = "list_virtual_services"
+VS_TOPICS = ("vs", "virtual", "service", "virtualservice", "vip", "app", "application")
+_STATES = {"up", "down", "disabled", "unknown", "initializing", "resources", "inactive"}
+
+# -- shaping -------------------------------------------------------------------------------------
+
+
+def _port(svc: ServicePort) -> str:
+    end = f"-{svc.port_range_end}" if svc.port_range_end and svc.port_range_end != svc.port else ""
+    return f"{svc.port}{end}{'(ssl)' if svc.enable_ssl else ''}"
+
+
+def endpoints(vs: VirtualServiceSummary) -> list[str]:
+    """`["10.0.0.1:80,443(ssl)"]`: each VIP with the service ports."""
+    ports = ",".join(_port(s) for s in vs.services)
+    return [f"{vip}:{ports}" if ports else vip for vip in vs.vips]
+
+
+def vs_row(vs: VirtualServiceSummary) -> dict[str, Any]:
+    return prune(
+        {
+            "name": vs.name,
+            "enabled": vs.enabled,
+            "state": state(vs.oper_status.state),
+            "reason": "; ".join(vs.oper_status.reason),
+            "vip": endpoints(vs),
+            "pool": vs.pool or vs.pool_group,
+            "health": num(vs.health_score),
+        }
+    )
+
+
+def vs_facts(vs: VirtualServiceDetail) -> dict[str, Any]:
+    """What answers "how is web-vs doing?": state, why, where it listens, its pool and engines."""
+    pool = vs.pool_summary
+    pool_status = (
+        f"{state(pool.oper_status.state)}, {pool.num_servers_up}/{pool.num_servers_enabled} servers up"
+        f" ({pool.num_servers} configured)"
+        if pool
+        else None
+    )
+    return prune(
+        {
+            "name": vs.name,
+            "tenant": vs.tenant,
+            "enabled": vs.enabled,
+            "state": state(vs.oper_status.state),
+            "reason": "; ".join(vs.oper_status.reason),
+            "vip": endpoints(vs),
+            "pool": vs.pool or vs.pool_group,
+            "pool_status": pool_status,
+            "service_engines": vs.service_engines,
+            "num_se_assigned": vs.num_se_assigned,
+            "se_group": vs.se_group,
+            "health": num(vs.health_score),
+            "application_profile": ref_name(vs.config.get("application_profile_ref")),
+            "description": vs.config.get("description"),
+            "uuid": vs.uuid,
+        }
+    )
+
+
+def vs_parts(vs: VirtualServiceDetail, title: str) -> list[Any]:
+    return [facts(title, vs_facts(vs))]
+
+
+def _norm_state(value: str | None) -> str | None:
+    if value is None:
+        return None
+    short = value.strip().lower().removeprefix("oper_")
+    if short not in _STATES:
+        raise ToolError(f"unknown oper_state {value!r}", "use up, down or disabled")
+    return short
+
+
+# -- reads ---------------------------------------------------------------------------------------
+
+
+class ListVirtualServicesArgs(Args):
+    name_contains: OptStr = Field(None, description="only names containing this text (case-insensitive)")
+    enabled: OptBool = Field(None, description="true = only enabled, false = only disabled")
+    oper_state: OptStr = Field(None, description="only this state: up, down or disabled")
+    limit: int = Field(50, ge=1, le=500, description="at most this many in the answer")
+
+
+async def list_virtual_services(ctx: ToolContext, args: ListVirtualServicesArgs) -> ToolResult:
+    found = await ctx.ops.virtualservices.list(
+        VirtualServiceFilter(
+            name_contains=args.name_contains, enabled=args.enabled, oper_state=_norm_state(args.oper_state)
+        ),
+        tenant=ctx.tenant,
+    )
+    shown = found[: args.limit]
+    down = sum(1 for v in found if v.enabled and not v.oper_status.up)
+    disabled = sum(1 for v in found if not v.enabled)
+    summary = f"{len(found)} virtual services, {down} down, {disabled} disabled"
+    rows = [
+        [v.name, v.enabled, state(v.oper_status.state), endpoints(v), v.pool or v.pool_group, v.health_score]
+        for v in shown
+    ]
+    return ToolResult(
+        summary=summary,
+        data=fit_list([vs_row(v) for v in shown], total=len(found), down=down, disabled=disabled),
+        parts=[table(summary, ["Name", "Enabled", "State", "VIP", "Pool", "Health"], rows, len(found))],
+    )
+
+
+class NameArgs(Args):
+    name: str = Field(min_length=1, description="virtual service name (or uuid)")
+
+
+async def get_virtual_service(ctx: ToolContext, args: NameArgs) -> ToolResult:
+    vs = await ctx.ops.virtualservices.get(args.name, tenant=ctx.tenant)
+    data = vs_facts(vs)
+    summary = f"Virtual service {vs.name} is {'enabled' if vs.enabled else 'disabled'}, {data['state']}"
+    return ToolResult(
+        summary=summary, data=fit_object(data), parts=vs_parts(vs, f"Virtual service {vs.name}")
+    )
+
+
+# -- writes --------------------------------------------------------------------------------------
+
+
+async def _read(ctx: ToolContext, name: str) -> VirtualServiceDetail:
+    return await ctx.ops.virtualservices.get(name, tenant=ctx.tenant)
+
+
+async def _pool_must_exist(ctx: ToolContext, pool: str) -> None:
+    try:
+        await ctx.ops.pools.get(pool, tenant=ctx.tenant)
+    except Exception as exc:
+        raise translate(exc, "list_pools") from exc
+
+
+async def _after(ctx: ToolContext, name: str, summary: str) -> ToolResult:
+    """Read the object back: the result shows the controller's state, not what we hoped for."""
+    vs = await _read(ctx, name)
+    return ToolResult(summary=summary, data=vs_facts(vs), parts=[text(summary), *vs_parts(vs, vs.name)])
+
+
+class CreateArgs(Args):
+    name: str = Field(min_length=1, max_length=256, description="name of the new virtual service")
+    vip: str = Field(description="virtual IP address (IPv4 or IPv6), e.g. 10.0.0.10")
+    port: int = Field(80, ge=1, le=65535, description="service port, e.g. 80 or 443")
+    ssl: bool = Field(False, description="true to terminate SSL/TLS on this port")
+    pool: OptStr = Field(None, description="existing pool name to send traffic to")
+
+    @field_validator("vip")
+    @classmethod
+    def _ip(cls, value: str) -> str:
+        return str(ipaddress.ip_address(value.strip()))
+
+
+async def plan_create(ctx: ToolContext, args: CreateArgs) -> WritePlan:
+    if await ctx.ops.client.get_by_name("virtualservice", args.name, tenant=ctx.tenant) is not None:
+        raise ToolError(f"a virtual service named {args.name!r} already exists", "choose another name")
+    if args.pool:
+        await _pool_must_exist(ctx, args.pool)
+    return WritePlan(
+        summary=f"Create virtual service {args.name} on {args.vip}:{args.port} (tenant {tenant_label(ctx)})",
+        diff=[
+            f"+ name: {args.name}",
+            f"+ vip: {args.vip}",
+            f"+ port: {args.port}{' (ssl)' if args.ssl else ''}",
+            f"+ pool: {args.pool or 'none'}",
+            "+ enabled: true",
+        ],
+    )
+
+
+async def run_create(ctx: ToolContext, args: CreateArgs) -> ToolResult:
+    spec = VirtualServiceCreate(
+        name=args.name,
+        vip=args.vip,
+        services=[ServicePortSpec(port=args.port, enable_ssl=args.ssl)],
+        pool=args.pool,
+    )
+    await ctx.ops.virtualservices.create(spec, tenant=ctx.tenant)
+    return await _after(ctx, args.name, f"Created virtual service {args.name}")
+
+
+class UpdateArgs(Args):
+    name: str = Field(min_length=1, description="virtual service name (or uuid)")
+    enabled: OptBool = Field(None, description="true to enable, false to disable")
+    description: OptStr = Field(None, description="new description text")
+    pool: OptStr = Field(None, description="existing pool to switch the traffic to")
+
+
+def _changes(vs: VirtualServiceDetail, args: UpdateArgs) -> list[tuple[str, Any, Any]]:
+    """(field, before, after) for every field the call really changes."""
+    wanted = [
+        ("enabled", vs.enabled, args.enabled),
+        ("description", vs.config.get("description") or "", args.description),
+        ("pool", vs.pool or "", args.pool),
+    ]
+    return [(f, before, after) for f, before, after in wanted if after is not None and after != before]
+
+
+def _line(sign: str, field: str, value: Any) -> str:
+    shown = str(value).lower() if isinstance(value, bool) else (value if value != "" else "(none)")
+    return f"{sign} {field}: {shown}"
+
+
+async def plan_update(ctx: ToolContext, args: UpdateArgs) -> WritePlan:
+    vs = await _read(ctx, args.name)
+    changes = _changes(vs, args)
+    if not changes:
+        raise ToolError(
+            f"nothing to change on {vs.name}", "give enabled, description or pool with a new value"
+        )
+    if args.pool and any(f == "pool" for f, _, _ in changes):
+        await _pool_must_exist(ctx, args.pool)
+    diff = [line for f, b, a in changes for line in (_line("-", f, b), _line("+", f, a))]
+    fields = ", ".join(f for f, _, _ in changes)
+    return WritePlan(
+        summary=f"Change {fields} of virtual service {vs.name} (tenant {tenant_label(ctx)})", diff=diff
+    )
+
+
+async def run_update(ctx: ToolContext, args: UpdateArgs) -> ToolResult:
+    changes = VirtualServiceUpdate(enabled=args.enabled, description=args.description, pool=args.pool)
+    vs = await ctx.ops.virtualservices.update(args.name, changes, tenant=ctx.tenant)
+    return await _after(ctx, vs.uuid, f"Updated virtual service {vs.name}")
+
+
+async def plan_delete(ctx: ToolContext, args: NameArgs) -> WritePlan:
+    vs = await _read(ctx, args.name)
+    diff = [f"- virtual service: {vs.name}", f"- vip: {cell(endpoints(vs))}"]
+    if vs.service_engines:
+        diff.append(f"- placed on: {cell(vs.service_engines)}")
+    keep = f"pool {vs.pool or vs.pool_group}" if (vs.pool or vs.pool_group) else "no pool"
+    vsvip = f"VIP object {vs.vsvip.name}" if vs.vsvip else "the VIP object"
+    diff.append(f"  stays: {keep} and {vsvip} are not deleted")
+    return WritePlan(
+        summary=f"Delete virtual service {vs.name} (tenant {tenant_label(ctx)}); its pool and VIP stay",
+        diff=diff,
+    )
+
+
+async def run_delete(ctx: ToolContext, args: NameArgs) -> ToolResult:
+    vs = await _read(ctx, args.name)
+    await ctx.ops.virtualservices.delete(vs.uuid, tenant=ctx.tenant)
+    summary = f"Deleted virtual service {vs.name}" + (f"; pool {vs.pool} stays" if vs.pool else "")
+    return ToolResult(summary=summary, data={"deleted": vs.name, "pool_kept": vs.pool}, parts=[text(summary)])
+
+
+def _toggle(
+    enabled: bool,
+) -> tuple[Callable[..., Awaitable[WritePlan]], Callable[..., Awaitable[ToolResult]]]:
+    verb = "Enable" if enabled else "Disable"
+
+    async def plan(ctx: ToolContext, args: NameArgs) -> WritePlan:
+        vs = await _read(ctx, args.name)
+        if vs.enabled == enabled:
+            raise ToolError(f"virtual service {vs.name} is already {verb.lower()}d", "nothing to do")
+        return WritePlan(
+            summary=f"{verb} virtual service {vs.name} (tenant {tenant_label(ctx)})",
+            diff=[_line("-", "enabled", vs.enabled), _line("+", "enabled", enabled)],
+        )
+
+    async def run(ctx: ToolContext, args: NameArgs) -> ToolResult:
+        op = ctx.ops.virtualservices.enable if enabled else ctx.ops.virtualservices.disable
+        vs = await op(args.name, tenant=ctx.tenant)
+        return await _after(ctx, vs.uuid, f"{verb}d virtual service {vs.name}")
+
+    return plan, run
+
+
+# -- placement actions ---------------------------------------------------------------------------
+
+
+class VipArgs(Args):
+    name: str = Field(min_length=1, description="virtual service name (or uuid)")
+    vip_id: IdStr = Field("0", description="which VIP of the virtual service; usually 0")
+
+
+class MigrateArgs(VipArgs):
+    to_service_engine: OptStr = Field(
+        None, description="service engine to move to; empty = let the controller choose"
+    )
+
+
+def _engines(vs: VirtualServiceDetail) -> str:
+    return f"{cell(vs.service_engines)} ({vs.num_se_assigned or len(vs.service_engines)})"
+
+
+async def plan_scale_out(ctx: ToolContext, args: VipArgs) -> WritePlan:
+    vs = await _read(ctx, args.name)
+    return WritePlan(
+        summary=f"Scale out virtual service {vs.name} vip {args.vip_id} to one more service engine",
+        diff=[f"- service engines: {_engines(vs)}", "+ service engines: the same plus one more"],
+    )
+
+
+async def plan_scale_in(ctx: ToolContext, args: VipArgs) -> WritePlan:
+    vs = await _read(ctx, args.name)
+    if (vs.num_se_assigned or len(vs.service_engines)) <= 1:
+        raise ToolError(
+            f"virtual service {vs.name} is on only one service engine", "scaling in would leave it on none"
+        )
+    return WritePlan(
+        summary=f"Scale in virtual service {vs.name} vip {args.vip_id} by one service engine",
+        diff=[f"- service engines: {_engines(vs)}", "+ service engines: one fewer"],
+    )
+
+
+async def plan_migrate(ctx: ToolContext, args: MigrateArgs) -> WritePlan:
+    vs = await _read(ctx, args.name)
+    target = "another engine chosen by the controller"
+    if args.to_service_engine:
+        try:
+            se = await ctx.ops.serviceengines.get(args.to_service_engine)
+        except Exception as exc:
+            raise translate(exc, "list_service_engines") from exc
+        if se.name in vs.service_engines:
+            raise ToolError(f"{vs.name} already runs on {se.name}", "pick an engine it is not on")
+        if vs.se_group and se.se_group and se.se_group != vs.se_group:
+            raise ToolError(
+                f"{se.name} is in SE group {se.se_group}, {vs.name} in {vs.se_group}",
+                f"pick an engine of {vs.se_group} (list_service_engines)",
+            )
+        target = se.name
+    return WritePlan(
+        summary=f"Migrate virtual service {vs.name} vip {args.vip_id} to {target}",
+        diff=[f"- service engines: {_engines(vs)}", f"+ moved to: {target}"],
+    )
+
+
+async def plan_switchover(ctx: ToolContext, args: VipArgs) -> WritePlan:
+    vs = await _read(ctx, args.name)
+    if len(vs.service_engines) < 2:
+        raise ToolError(
+            f"virtual service {vs.name} has no standby service engine to switch to",
+            "scale it out first (scale_out_virtual_service)",
+        )
+    return WritePlan(
+        summary=f"Switch over virtual service {vs.name} vip {args.vip_id} to another primary service engine",
+        diff=[f"- primary: {vs.service_engines[0]}", f"+ primary: {vs.service_engines[1]}"],
+    )
+
+
+def _action(method: str, verb: str) -> Callable[..., Awaitable[ToolResult]]:
+    async def run(ctx: ToolContext, args: VipArgs) -> ToolResult:
+        ops = ctx.ops.virtualservices
+        kwargs: dict[str, Any] = {"vip_id": args.vip_id, "tenant": ctx.tenant}
+        if isinstance(args, MigrateArgs) and args.to_service_engine:
+            kwargs["to_se"] = args.to_service_engine
+        result = await getattr(ops, method)(args.name, **kwargs)
+        return await _after(ctx, result.uuid, f"{verb} of {args.name} vip {args.vip_id} done")
+
+    return run
+
+
+plan_enable, run_enable = _toggle(True)
+plan_disable, run_disable = _toggle(False)
+_W = Risk.WRITE
+
+TOOLS: list[Tool] = [
+    tool(
+        "list_virtual_services",
+        "List virtual services with their state, VIP and pool. Use for questions like 'which VS are down?', "
+        "'show all virtual services', 'how many VS do we have?'.",
+        ListVirtualServicesArgs,
+        list_virtual_services,
+        topics=(*VS_TOPICS, "list", "all", "down", "up", "disabled", "how", "many", "show"),
+    ),
+    tool(
+        "get_virtual_service",
+        "Details of ONE virtual service: enabled, up or down and why, VIP and ports, pool and its servers, "
+        "service engines, health score. Use for questions like 'is web-vs up?'.",
+        NameArgs,
+        get_virtual_service,
+        topics=(*VS_TOPICS, "status", "state", "why", "down", "up", "health", "details", "show"),
+        lookup=LOOKUP,
+    ),
+    tool(
+        "create_virtual_service",
+        "Create a new virtual service listening on a VIP address and port, optionally sending traffic to an "
+        "existing pool. Needs confirmation.",
+        CreateArgs,
+        run_create,
+        risk=_W,
+        plan=plan_create,
+        topics=(*VS_TOPICS, "create", "new", "add", "make"),
+        lookup=LOOKUP,
+    ),
+    tool(
+        "update_virtual_service",
+        "Change a virtual service: enable/disable it, set its description, or switch it to another pool. "
+        "Needs confirmation.",
+        UpdateArgs,
+        run_update,
+        risk=_W,
+        plan=plan_update,
+        topics=(*VS_TOPICS, "update", "change", "set", "modify", "description", "pool", "switch"),
+        lookup=LOOKUP,
+    ),
+    tool(
+        "delete_virtual_service",
+        "Delete a virtual service (its pool and VIP object are kept). Destructive; needs confirmation.",
+        NameArgs,
+        run_delete,
+        risk=Risk.DESTRUCTIVE,
+        plan=plan_delete,
+        topics=(*VS_TOPICS, "delete", "remove", "destroy", "drop"),
+        lookup=LOOKUP,
+    ),
+    tool(
+        "enable_virtual_service",
+        "Enable a disabled virtual service so it takes traffic again. Needs confirmation.",
+        NameArgs,
+        run_enable,
+        risk=_W,
+        plan=plan_enable,
+        topics=(*VS_TOPICS, "enable", "start", "activate", "on"),
+        lookup=LOOKUP,
+    ),
+    tool(
+        "disable_virtual_service",
+        "Disable a virtual service so it stops taking traffic (config is kept). Needs confirmation.",
+        NameArgs,
+        run_disable,
+        risk=_W,
+        plan=plan_disable,
+        topics=(*VS_TOPICS, "disable", "stop", "deactivate", "off", "maintenance"),
+        lookup=LOOKUP,
+    ),
+    tool(
+        "scale_out_virtual_service",
+        "Place a virtual service's VIP on one more service engine (more capacity). Needs confirmation.",
+        VipArgs,
+        _action("scale_out", "Scale out"),
+        risk=_W,
+        plan=plan_scale_out,
+        topics=(*VS_TOPICS, "scale", "out", "scaleout", "capacity", "engine", "se", "more"),
+        lookup=LOOKUP,
+    ),
+    tool(
+        "scale_in_virtual_service",
+        "Remove a virtual service's VIP from one of its service engines (less capacity). Needs confirmation.",
+        VipArgs,
+        _action("scale_in", "Scale in"),
+        risk=_W,
+        plan=plan_scale_in,
+        topics=(*VS_TOPICS, "scale", "in", "scalein", "capacity", "engine", "se", "fewer"),
+        lookup=LOOKUP,
+    ),
+    tool(
+        "migrate_virtual_service",
+        "Move a virtual service's VIP from its service engine to another one. Needs confirmation.",
+        MigrateArgs,
+        _action("migrate", "Migrate"),
+        risk=_W,
+        plan=plan_migrate,
+        topics=(*VS_TOPICS, "migrate", "move", "engine", "se"),
+        lookup=LOOKUP,
+    ),
+    tool(
+        "switchover_virtual_service",
+        "Make the standby service engine of a virtual service the primary one. Needs confirmation.",
+        VipArgs,
+        _action("switchover", "Switchover"),
+        risk=_W,
+        plan=plan_switchover,
+        topics=(*VS_TOPICS, "switchover", "switch", "failover", "primary", "standby", "engine", "se"),
+        lookup=LOOKUP,
+    ),
+]
