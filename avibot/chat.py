@@ -16,6 +16,7 @@ from typing import Any
 
 from avibot.config import load_settings
 from avibot.factory import Runtime, build_runtime
+from avibot.logging_setup import setup_logging
 from bot.agent import Delta
 from bot.types import Inbound, Reply, TextPart, User, render_plain
 
@@ -31,6 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     group.add_argument("--confirm", metavar="ID", help="confirm a pending action")
     group.add_argument("--cancel", metavar="ID", help="cancel a pending action")
     p.add_argument("--no-llm", action="store_true", help="command mode only, even if Ollama answers")
+    p.add_argument(
+        "--verbose", action="store_true", help="log at the configured level (errors only otherwise)"
+    )
 
 
 def reply_json(reply: Reply, conversation_id: str) -> dict[str, Any]:
@@ -96,13 +100,16 @@ class Terminal:
         return reply
 
     async def interactive(self) -> None:
+        # With --json, stdout carries only the JSON answers, one a line; the rest goes to stderr.
         print(
             f"avibot: {self.runtime.controller}; {self.runtime.llm_mode}. "
-            f"Conversation {self.conversation_id}. Type `help`, or `exit` to leave."
+            f"Conversation {self.conversation_id}. Type `help`, or `exit` to leave.",
+            file=sys.stderr if self.as_json else sys.stdout,
         )
+        prompt = "" if self.as_json else "avibot> "
         while True:
             try:
-                line = await asyncio.to_thread(input, "avibot> ")
+                line = await asyncio.to_thread(input, prompt)
             except (EOFError, KeyboardInterrupt):
                 print()
                 return
@@ -114,6 +121,7 @@ class Terminal:
 
 async def run_chat(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
+    setup_logging(settings.log.level if args.verbose else "ERROR", settings.log.format)
     runtime = await build_runtime(settings, demo=args.demo, use_llm=not args.no_llm)
     try:
         conversation_id = args.conversation or secrets.token_hex(4)
@@ -130,7 +138,7 @@ async def run_chat(args: argparse.Namespace) -> int:
         question = " ".join(args.question).strip()
         if question:
             if not args.json:
-                print(f"[{runtime.controller}; {runtime.llm_mode}]", file=sys.stderr)
+                print(f"[{runtime.controller}; {runtime.llm_mode}]", file=sys.stderr, flush=True)
             await term.ask(question)
             return 0
         await term.interactive()

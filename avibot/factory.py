@@ -66,17 +66,19 @@ async def start_demo_controller(stack: AsyncExitStack, objects: int = DEMO_OBJEC
     return AviSettings(host=f"http://127.0.0.1:{port}", username="admin", password=password)
 
 
-async def probe_llm(llm: OllamaChat) -> tuple[bool, str]:
-    """Whether the configured model can serve tool calls, and a line that says so or why not."""
+async def probe_llm(llm: OllamaChat) -> tuple[bool, str, str]:
+    """Whether the configured model can serve tool calls; the banner line; why not (for replies)."""
     try:
         check = await asyncio.wait_for(llm.validate_model(None), PROBE_SECONDS)
     except TimeoutError:
-        return False, f"command mode (Ollama at {llm.host} did not answer within {PROBE_SECONDS:g} s)"
+        why = f"Ollama at {llm.host} did not answer within {PROBE_SECONDS:g} s"
     except LLMError as exc:
-        return False, f"command mode ({exc.message})"
-    if not check.ok:
-        return False, f"command mode ({check.message})"
-    return True, f"LLM {llm.model} at {llm.host}"
+        why = exc.message.rstrip(".")
+    else:
+        if check.ok:
+            return True, f"LLM {llm.model} at {llm.host}", ""
+        why = " ".join(filter(None, (check.message.rstrip("."), check.hint))).rstrip(".")
+    return False, f"command mode ({why})", why
 
 
 async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool = True) -> Runtime:
@@ -115,10 +117,11 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
             store = "in-process (set REDIS_URL to share state across replicas)"
 
         llm: OllamaChat | None = None
-        llm_mode = "command mode (disabled)"
+        llm_mode, offline_reason = "command mode (--no-llm)", "the language model is switched off"
         if use_llm:
             candidate = OllamaChat(settings.llm)
-            ok, llm_mode = await probe_llm(candidate)
+            stack.push_async_callback(candidate.aclose)
+            ok, llm_mode, offline_reason = await probe_llm(candidate)
             llm = candidate if ok else None
 
         agent = Agent(
@@ -133,6 +136,7 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
             default_tenant=avi_settings.tenant,
             settings=settings.agent,
         )
+        agent.offline_reason = offline_reason
         return Runtime(
             agent=agent, client=client, controller=controller, llm_mode=llm_mode, store=store, stack=stack
         )

@@ -60,7 +60,7 @@ class AgentSettings(BaseModel):
     llm_retry_after_seconds: float = Field(
         15.0, ge=0, description="skip the model this long after it was down"
     )
-    pending_ttl_seconds: int = Field(600, ge=30, le=86400)
+    pending_ttl_seconds: int = Field(600, ge=1, le=86400)
 
 
 @dataclass
@@ -135,6 +135,8 @@ class Agent:
         self.default_tenant = default_tenant
         self.settings = settings or AgentSettings()
         self._llm_down_until = 0.0
+        # Said in command mode when there is no model; the composition root sets why (probe result).
+        self.offline_reason = "no language model is configured"
         self._models: dict[str, str] = {}  # conversation key -> model chosen with `model use`
 
     # -- entry points -----------------------------------------------------------------------------
@@ -154,7 +156,9 @@ class Agent:
         try:
             parsed = parse_command(inbound.text)
             if isinstance(parsed, CommandError):
-                yield self._reply(turn, "command", [ErrorPart(message=parsed.message, hint=parsed.usage)])
+                yield self._reply(
+                    turn, "command", [ErrorPart(message=parsed.message, hint=f"Usage: {parsed.usage}")]
+                )
             elif isinstance(parsed, CoreCommand):
                 yield await self._core_command(turn, parsed)
             elif isinstance(parsed, ToolCommand):
@@ -462,9 +466,7 @@ class Agent:
 
     async def _llm_turn(self, turn: Turn) -> AsyncIterator[Delta | Reply]:
         if self.llm is None:
-            yield await self._fallback(
-                turn, "no language model is configured; here is what I can do directly."
-            )
+            yield await self._fallback(turn, f"{self.offline_reason}; answering directly.")
             return
         if time.monotonic() < self._llm_down_until:
             yield await self._fallback(turn, "the language model is unreachable; answering directly.")
