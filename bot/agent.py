@@ -42,7 +42,7 @@ from bot.types import (
     utcnow,
 )
 from llm.budget import fit_messages
-from llm.client import OllamaChat
+from llm.client import ModelCheck, ModelInfo, OllamaChat
 from llm.errors import LLMError, LLMUnavailable
 from llm.schema import flat_tool
 
@@ -194,6 +194,42 @@ class Agent:
             await self._note(res.action, text)
             return self._reply(turn, "command", [TextPart(markdown=text)])
         return self._reply(turn, "command", [ErrorPart(message=res.message)])
+
+    # -- for channels: history, models, status ---------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        """`llm` when a model is configured and was reachable at start, `command` otherwise."""
+        return "llm" if self.llm is not None else "command"
+
+    async def conversation(self, key: str) -> list[dict[str, Any]]:
+        """The stored messages of a conversation, oldest first (tool results in compact form)."""
+        return await self.history.load(key)
+
+    async def clear_conversation(self, key: str) -> None:
+        await self.history.clear(key)
+        self._models.pop(key, None)
+
+    async def list_models(self) -> list[ModelInfo]:
+        """Models Ollama has pulled; raises LLMError (message + hint) when it cannot say."""
+        if self.llm is None:
+            raise LLMUnavailable(self.offline_reason, "start Ollama and restart avibot, or set OLLAMA_HOST")
+        return await self.llm.list_models()
+
+    async def validate_model(self, name: str | None) -> ModelCheck:
+        if self.llm is None:
+            raise LLMUnavailable(self.offline_reason, "start Ollama and restart avibot, or set OLLAMA_HOST")
+        return await self.llm.validate_model(name)
+
+    def model_for(self, key: str) -> str | None:
+        """The model a conversation uses (chosen with `model use`, else the configured one)."""
+        if self.llm is None:
+            return None
+        return self._models.get(key, self.llm.model)
+
+    def use_model(self, key: str, name: str) -> None:
+        """Pin a conversation to a model already checked with `validate_model`."""
+        self._models[key] = name
 
     # -- building blocks --------------------------------------------------------------------------
 

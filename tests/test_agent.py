@@ -357,3 +357,23 @@ async def test_streaming_yields_text_before_the_reply(make: MakeAgent, fake: Fak
     assert len(deltas) > 1
     assert "".join(deltas) == "Pools look healthy today, all of them."
     assert events[-1].parts[0].markdown == "Pools look healthy today, all of them."
+
+
+async def test_model_list_and_use(make: MakeAgent, fake: FakeOllama) -> None:
+    env = await make(fake.url)
+    listed = await env.agent.handle(env.inbound("model list"))
+    table = next(p for p in listed.parts if isinstance(p, TablePart))
+    assert {row[0] for row in table.rows} >= {"qwen3:8b", "llama3.1:8b (in use)", "gemma3:latest"}
+    refused = await env.agent.handle(env.inbound("model use gemma3:latest"))
+    assert isinstance(refused.parts[0], ErrorPart)
+    assert "tool" in refused.text.lower()
+    missing = await env.agent.handle(env.inbound("model use nope:1b"))
+    assert "ollama pull nope:1b" in missing.text
+    await env.agent.handle(env.inbound("model use qwen3:8b"))
+    fake.script(Reply.say("hello"))
+    await env.agent.handle(env.inbound("how are things?"))
+    assert fake.chat_requests[-1]["model"] == "qwen3:8b"
+    other = env.inbound("how are things?", key="slack:T1:C2:1.1")
+    fake.script(Reply.say("hello"))
+    await env.agent.handle(other)
+    assert fake.chat_requests[-1]["model"] == "llama3.1:8b"  # the choice is per conversation
