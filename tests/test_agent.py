@@ -377,3 +377,14 @@ async def test_model_list_and_use(make: MakeAgent, fake: FakeOllama) -> None:
     fake.script(Reply.say("hello"))
     await env.agent.handle(other)
     assert fake.chat_requests[-1]["model"] == "llama3.1:8b"  # the choice is per conversation
+
+
+async def test_channel_is_mapped_to_a_tenant(make: MakeAgent, fake: FakeOllama) -> None:
+    access = AccessSettings(users={"slack:U-op": Role.OPERATOR}, channel_tenants={"slack:C1": "finance"})
+    env = await make(fake.url, access=access)
+    in_finance = await env.agent.handle(env.inbound("vs list limit 200"))
+    everywhere = await env.ops.client.get("virtualservice", params={"page_size": 1}, tenant="finance")
+    table = next(p for p in in_finance.parts if isinstance(p, TablePart))
+    assert (table.total or len(table.rows)) == everywhere["count"]
+    admin_count = (await env.ops.client.get("virtualservice", params={"page_size": 1}))["count"]
+    assert everywhere["count"] < admin_count
