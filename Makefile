@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SDK_DIR := .cache/avisdk
 
-.PHONY: test lint bench sim install sdk redis clean
+.PHONY: test lint bench sim install sdk redis chromium demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,19 +27,29 @@ install: $(VENV)/.installed
 redis:
 	@bash scripts/ensure-redis.sh
 
+# Headless Chromium for the real-browser test (Debian's package, installed as root; skipped loudly elsewhere).
+chromium:
+	@bash scripts/ensure-chromium.sh
+
 sdk: $(SDK_DIR)/.installed
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: install sdk redis
+test: install sdk redis chromium
 	$(BIN)/ruff check .
 	AVIBOT_SDK_PATH=$(CURDIR)/$(SDK_DIR) $(BIN)/pytest -q
 
 bench: install redis
 	$(BIN)/python -m bench.avi
 	$(BIN)/python -m bench.agent
+	$(BIN)/python -m bench.web
+
+# The README's first command: a working assistant in the browser, no Ollama or Redis needed.
+demo: install
+	@echo "avibot demo: open http://127.0.0.1:8080 (Ctrl+C to stop)"
+	$(BIN)/avibot serve --demo
 
 sim: install
 	$(BIN)/avibot sim

@@ -1,4 +1,4 @@
-"""The `avibot` command: `sim` serves a controller simulator, `check` tests the configured controller.
+"""The `avibot` command: `sim` serves a simulator, `check` tests the controller, `chat`, `serve`.
 
 Every failure a user can cause (a bad setting, an unreachable controller) ends with one clear
 line on stderr and exit status 2, never a traceback.
@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from avibot.chat import add_parser as add_chat_parser
 from avibot.config import ConfigError, load_settings
 from avibot.logging_setup import setup_logging
+from avibot.serve import add_parser as add_serve_parser
 
 EXIT_USAGE = 2
 
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     _sim_parser(sub)
     _check_parser(sub)
     add_chat_parser(sub)
+    add_serve_parser(sub)
     return parser
 
 
@@ -117,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from avibot.chat import run_chat
 
             return asyncio.run(run_chat(args))
+        if args.command == "serve":
+            from avibot.serve import run_serve
+
+            return asyncio.run(run_serve(args))
     except ConfigError as exc:
         return _fail(str(exc))
     return _fail(f"unknown command {args.command}")

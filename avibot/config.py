@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from bot.history import HistorySettings
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import SettingsConfigDict
 
+from adapters.web.settings import WebSettings
 from avi.settings import AviSettings, EnvFirstSettings
 from bot.agent import AgentSettings
+from bot.history import HistorySettings
 from bot.permissions import AccessSettings
 from llm.settings import LLMSettings
 
@@ -50,6 +51,12 @@ class RedisSettings(EnvFirstSettings):
     prefix: str = "avibot:"
 
 
+class WebSection(EnvFirstSettings, WebSettings):
+    """The `web` section, with `AVIBOT_*` environment overrides (e.g. AVIBOT_ACCESS_TOKEN)."""
+
+    model_config = SettingsConfigDict(env_prefix="AVIBOT_", extra="forbid")
+
+
 class Settings(BaseModel):
     """Every section of the configuration, validated."""
 
@@ -63,6 +70,7 @@ class Settings(BaseModel):
     history: HistorySettings
     access: AccessSettings
     agent: AgentSettings
+    web: WebSettings = Field(default_factory=WebSettings)
 
     def require_avi(self) -> AviSettings:
         """The controller settings, or a ConfigError naming each one that is missing."""
@@ -81,9 +89,17 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "history": HistorySettings,
     "access": AccessSettings,
     "agent": AgentSettings,
+    "web": WebSection,
 }
 # Sections whose fields environment variables override (the others are maps or tuning, file only).
-_ENV_PREFIX = {"server": "SERVER_", "avi": "AVI_", "llm": "LLM_", "log": "LOG_", "redis": "REDIS_"}
+_ENV_PREFIX = {
+    "server": "SERVER_",
+    "avi": "AVI_",
+    "llm": "LLM_",
+    "log": "LOG_",
+    "redis": "REDIS_",
+    "web": "AVIBOT_",
+}
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -138,6 +138,7 @@ class Agent:
         # Said in command mode when there is no model; the composition root sets why (probe result).
         self.offline_reason = "no language model is configured"
         self._models: dict[str, str] = {}  # conversation key -> model chosen with `model use`
+        self._schemas: dict[str, dict[str, Any]] = {}  # tool name -> flat schema, built once
 
     # -- entry points -----------------------------------------------------------------------------
 
@@ -262,6 +263,15 @@ class Agent:
             conversation_key=turn.inbound.conversation_key,
             pending_action=view,
         )
+
+    def _schema(self, tool: Tool) -> dict[str, Any]:
+        """The tool's flat schema; building it costs ~0.3 ms, so once per tool, not per turn."""
+        schema = self._schemas.get(tool.name)
+        if schema is None:
+            schema = self._schemas[tool.name] = flat_tool(
+                tool.name, tool.description, tool.args.model_json_schema()
+            )
+        return schema
 
     def _allowed_tools(self, access: Access) -> list[Tool]:
         allowed = {risk for risk in Risk if access.allows(risk)}
@@ -516,7 +526,7 @@ class Agent:
             limit=self.settings.max_tools,
             previous=previous,
         )
-        schemas = [flat_tool(t.name, t.description, t.args.model_json_schema()) for t in tools]
+        schemas = [self._schema(t) for t in tools]
         system = system_prompt(
             turn.ctx.tenant or self.default_tenant, turn.access.role, turn.access.read_only
         )

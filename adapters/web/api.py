@@ -1,0 +1,222 @@
+"""The JSON API: chat, confirm/cancel, history, models, session, OpenAPI.
+
+Every body is a pydantic model (adapters.web.schemas); every error is `{"error", "field"?}`.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from adapters.web.http import ApiError, json_api, ok, parse_body, parse_query
+from adapters.web.openapi import OPENAPI_ROUTES, RouteDoc, build_document, document
+from adapters.web.schemas import (
+    CONVERSATION_ID,
+    ActionRequest,
+    ChatRequest,
+    ChatResponse,
+    ClearedResponse,
+    HistoryMessage,
+    HistoryResponse,
+    ModelCheckResponse,
+    ModelOut,
+    ModelsResponse,
+    SessionResponse,
+    ValidateModelRequest,
+)
+from adapters.web.security import conversation_key, identity, inbound
+from adapters.web.settings import AGENT
+from bot.agent import Agent
+
+ACTION_ID = r"^[A-Za-z0-9_-]{6,64}$"
+
+
+class HistoryQuery(BaseModel):
+    conversation_id: str = Field(pattern=CONVERSATION_ID)
+
+
+class ActionPath(BaseModel):
+    id: str = Field(pattern=ACTION_ID)
+
+
+def _agent(request: web.Request) -> Agent:
+    return request.app[AGENT]
+
+
+def _unavailable(exc: Exception) -> ApiError:
+    """An LLM error (it has `.message` and `.hint`) as a 503; anything else is a bug."""
+    message = getattr(exc, "message", None)
+    if not isinstance(message, str):
+        raise exc
+    return ApiError(503, message, hint=str(getattr(exc, "hint", "") or ""))
+
+
+@json_api
+async def chat(request: web.Request) -> web.Response:
+    body = await parse_body(request, ChatRequest)
+    agent, ident = _agent(request), identity(request)
+    cid = body.conversation_id or secrets.token_hex(8)
+    key = conversation_key(ident, cid)
+    if body.model and agent.mode == "llm" and agent.model_for(key) != body.model:
+        try:
+            check = await agent.validate_model(body.model)
+        except Exception as exc:
+            raise _unavailable(exc) from None
+        if not check.ok:
+            raise ApiError(400, f"model: {check.message}", field="model", hint=check.hint)
+        agent.use_model(key, body.model)
+    reply = await agent.handle(inbound(ident, body.message, cid))
+    return ok(ChatResponse.of(reply, cid))
+
+
+async def _action(request: web.Request, intent: str) -> web.Response:
+    try:
+        action_id = ActionPath(id=request.match_info["id"]).id
+    except ValueError:
+        raise ApiError(400, "id: not a valid action id", field="id") from None
+    body = await parse_body(request, ActionRequest, optional=True)
+    agent, ident = _agent(request), identity(request)
+    message = inbound(ident, f"{intent} {action_id}", body.conversation_id)
+    if intent == "confirm":
+        reply = await agent.confirm(action_id, message)
+    else:
+        reply = await agent.cancel(action_id, message)
+    return ok(ChatResponse.of(reply, body.conversation_id))
+
+
+@json_api
+async def confirm(request: web.Request) -> web.Response:
+    return await _action(request, "confirm")
+
+
+@json_api
+async def cancel(request: web.Request) -> web.Response:
+    return await _action(request, "cancel")
+
+
+@json_api
+async def history(request: web.Request) -> web.Response:
+    query = parse_query(request, HistoryQuery)
+    key = conversation_key(identity(request), query.conversation_id)
+    messages = await _agent(request).conversation(key)
+    return ok(
+        HistoryResponse(
+            conversation_id=query.conversation_id,
+            messages=[
+                HistoryMessage.model_validate(m) for m in messages if isinstance(m, dict) and "role" in m
+            ],
+        )
+    )
+
+
+@json_api
+async def clear_history(request: web.Request) -> web.Response:
+    query = parse_query(request, HistoryQuery)
+    await _agent(request).clear_conversation(conversation_key(identity(request), query.conversation_id))
+    return ok(ClearedResponse(conversation_id=query.conversation_id))
+
+
+@json_api
+async def models(request: web.Request) -> web.Response:
+    agent = _agent(request)
+    try:
+        found = await agent.list_models()
+    except Exception as exc:
+        raise _unavailable(exc) from None
+    return ok(
+        ModelsResponse(
+            mode="llm" if agent.mode == "llm" else "command",
+            default=agent.model_for(""),
+            models=[ModelOut.model_validate(m, from_attributes=True) for m in found],
+        )
+    )
+
+
+@json_api
+async def validate_model(request: web.Request) -> web.Response:
+    body = await parse_body(request, ValidateModelRequest)
+    try:
+        check = await _agent(request).validate_model(body.model)
+    except Exception as exc:
+        raise _unavailable(exc) from None
+    return ok(
+        ModelCheckResponse(
+            name=check.name,
+            ok=check.ok,
+            exists=check.exists,
+            supports_tools=check.supports_tools,
+            context_length=check.context_length,
+            message=check.message,
+            hint=check.hint,
+        )
+    )
+
+
+@json_api
+async def session(request: web.Request) -> web.Response:
+    ident = identity(request)
+    mode = "llm" if _agent(request).mode == "llm" else "command"
+    return ok(SessionResponse(user=ident.user.id, via=ident.via, csrf_token=ident.csrf_token, mode=mode))
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(build_document(request.app.get(OPENAPI_ROUTES, [])))
+
+
+_CID = {"conversation_id": "the conversation (as returned by POST /api/chat)"}
+
+DOCS = (
+    RouteDoc(
+        "POST", "/api/chat", "Ask the assistant", ChatResponse, ChatRequest, errors=(400, 401, 403, 429, 503)
+    ),
+    RouteDoc("POST", "/api/actions/{id}/confirm", "Confirm a pending write", ChatResponse, ActionRequest),
+    RouteDoc("POST", "/api/actions/{id}/cancel", "Cancel a pending write", ChatResponse, ActionRequest),
+    RouteDoc(
+        "GET",
+        "/api/chat/history",
+        "A conversation's messages",
+        HistoryResponse,
+        query=_CID,
+        required_query=("conversation_id",),
+    ),
+    RouteDoc(
+        "DELETE",
+        "/api/chat/history",
+        "Forget a conversation",
+        ClearedResponse,
+        query=_CID,
+        required_query=("conversation_id",),
+    ),
+    RouteDoc("GET", "/api/models", "Models Ollama has pulled", ModelsResponse, errors=(401, 429, 503)),
+    RouteDoc(
+        "POST",
+        "/api/models/validate",
+        "Can this model serve avibot?",
+        ModelCheckResponse,
+        ValidateModelRequest,
+        errors=(400, 401, 403, 429, 503),
+    ),
+    RouteDoc(
+        "GET",
+        "/api/session",
+        "Who am I, and the CSRF token for cookie sessions",
+        SessionResponse,
+        errors=(401, 429),
+    ),
+    RouteDoc("GET", "/api/openapi.json", "This document", raw_response={"type": "object"}, errors=(401,)),
+)
+
+
+def setup_api(app: web.Application) -> None:
+    app.router.add_post("/api/chat", chat)
+    app.router.add_post("/api/actions/{id}/confirm", confirm)
+    app.router.add_post("/api/actions/{id}/cancel", cancel)
+    app.router.add_get("/api/chat/history", history)
+    app.router.add_delete("/api/chat/history", clear_history)
+    app.router.add_get("/api/models", models)
+    app.router.add_post("/api/models/validate", validate_model)
+    app.router.add_get("/api/session", session)
+    app.router.add_get("/api/openapi.json", openapi)
+    document(app, *DOCS)

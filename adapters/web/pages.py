@@ -1,0 +1,307 @@
+"""The chat page and its HTMX fragments: `GET /` and the `/htmx/*` routes.
+
+A question is posted (CSRF-checked by the security middleware), parked under a random turn id bound to
+the session, and answered by `GET /htmx/stream/{turn}` as Server-Sent Events: text deltas while the
+model writes, then the rendered Reply that replaces the placeholder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from adapters.web.render import render, render_error, render_history, render_parts, render_reply
+from adapters.web.security import WebIdentity, conversation_key, identity, inbound
+from adapters.web.settings import WebInfo
+from bot.agent import Agent, Delta
+from bot.types import Reply
+
+log = logging.getLogger("avibot.web.pages")
+
+STATIC = Path(__file__).resolve().parent / "static"
+TURN_TTL_SECONDS = 60.0
+MAX_PARKED_TURNS = 2000
+KEEPALIVE_SECONDS = 15.0
+MAX_MESSAGE = 8000
+HTML = "text/html"
+# The page runs only its own files: no inline script or style, no eval, nothing from elsewhere.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+@dataclass
+class ParkedTurn:
+    """A question waiting for its stream: whose it is, what it says, until when."""
+
+    session_id: str
+    text: str
+    expires: float
+
+
+class TurnStore:
+    """Questions between `POST /htmx/chat` and their stream, in memory for a minute.
+
+    In memory is enough: the EventSource connects back within milliseconds, to the same process
+    (a sticky session or a single replica; the turn itself runs on the shared core).
+    """
+
+    def __init__(self, ttl: float = TURN_TTL_SECONDS, limit: int = MAX_PARKED_TURNS) -> None:
+        self.ttl = ttl
+        self.limit = limit
+        self._turns: dict[str, ParkedTurn] = {}
+
+    def park(self, session_id: str, text: str) -> str:
+        now = time.monotonic()
+        self._turns = {k: t for k, t in self._turns.items() if t.expires > now}
+        while len(self._turns) >= self.limit:
+            self._turns.pop(next(iter(self._turns)))
+        turn_id = secrets.token_urlsafe(18)
+        self._turns[turn_id] = ParkedTurn(session_id, text, now + self.ttl)
+        return turn_id
+
+    def take(self, turn_id: str, session_id: str) -> str | None:
+        """The question, once, for the session that asked it; None when unknown or expired."""
+        turn = self._turns.get(turn_id)
+        if turn is None or turn.session_id != session_id:
+            return None
+        del self._turns[turn_id]
+        return turn.text if turn.expires > time.monotonic() else None
+
+
+TURNS = web.AppKey("avibot_web_turns", TurnStore)
+
+
+def _static_versions() -> dict[str, str]:
+    """Content hashes for cache-busting `/static/...?v=`."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:10] for p in STATIC.iterdir() if p.is_file()}
+
+
+def _fragment(html: str, status: int = 200) -> web.Response:
+    return web.Response(
+        text=str(html), content_type=HTML, status=status, headers={"Cache-Control": "no-store"}
+    )
+
+
+def _error_detail(exc: Exception) -> tuple[str, str]:
+    """An LLM error's message and hint without importing llm (the adapter rule)."""
+    return str(getattr(exc, "message", "") or exc), str(getattr(exc, "hint", "") or "")
+
+
+class Pages:
+    """The route handlers; one instance per application."""
+
+    def __init__(self, agent: Agent, info: WebInfo, turns: TurnStore) -> None:
+        self.agent = agent
+        self.info = info
+        self.turns = turns
+        self.versions = _static_versions()
+
+    def _key(self, who: WebIdentity) -> str:
+        return conversation_key(who)
+
+    def mode_text(self, key: str) -> tuple[str, str]:
+        """("llm", "qwen3:8b") or ("command", why there is no model)."""
+        if self.agent.mode == "llm":
+            return "llm", self.agent.model_for(key) or ""
+        return "command", self.agent.offline_reason or self.info.llm_mode
+
+    # -- the page --------------------------------------------------------------------------------
+
+    async def page(self, request: web.Request) -> web.Response:
+        who = identity(request)
+        key = self._key(who)
+        mode, mode_text = self.mode_text(key)
+        html = render(
+            "page.html",
+            csrf_token=who.csrf_token,
+            controller=self.info.controller,
+            store=self.info.store,
+            mode=mode,
+            mode_text=mode_text,
+            llm_mode=self.info.llm_mode,
+            history=render_history(await self.agent.conversation(key)),
+            static=lambda name: f"/static/{name}?v={self.versions.get(name, '0')}",
+        )
+        response = _fragment(html)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    async def history(self, request: web.Request) -> web.Response:
+        key = self._key(identity(request))
+        return _fragment(render_history(await self.agent.conversation(key)))
+
+    async def clear_history(self, request: web.Request) -> web.Response:
+        key = self._key(identity(request))
+        await self.agent.clear_conversation(key)
+        return _fragment(render_history([]))
+
+    # -- a turn ----------------------------------------------------------------------------------
+
+    async def chat(self, request: web.Request) -> web.Response:
+        who = identity(request)
+        form = await request.post()
+        text = str(form.get("message", "")).strip()
+        user_turn = {"role": "user", "content": text}
+        if not text:
+            return _fragment(render_error("Type a question or a command first.", "Try `help`."))
+        if len(text) > MAX_MESSAGE:
+            return _fragment(
+                render("turn_user.html", turn={"content": text[:200] + "…"})
+                + render_error(f"That message is too long ({len(text)} characters; at most {MAX_MESSAGE}).")
+            )
+        turn_id = self.turns.park(who.session_id, text)
+        return _fragment(render("turn_pending.html", turn=user_turn, stream_url=f"/htmx/stream/{turn_id}"))
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        who = identity(request)
+        text = self.turns.take(request.match_info["turn_id"], who.session_id)
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "Cache-Control": "no-store",
+                "X-Accel-Buffering": "no",
+            }
+        )
+        await response.prepare(request)
+        try:
+            if text is None:
+                html = render_error("This question has expired or was already answered.", "Send it again.")
+                await _event(response, "reply", str(html))
+            else:
+                await self._answer(response, inbound(who, text))
+            await _event(response, "done", "")
+        except ConnectionResetError:
+            log.info("the browser closed the stream before the answer was complete")
+        return response
+
+    async def _answer(self, response: web.StreamResponse, message: Any) -> None:
+        """Run the turn in a task so the browser gets keep-alives while tools run."""
+        queue: asyncio.Queue[Delta | Reply | Exception | None] = asyncio.Queue()
+
+        async def produce() -> None:
+            try:
+                async for event in self.agent.stream(message):
+                    await queue.put(event)
+            except Exception as exc:  # the agent catches its own; this is the adapter's last line
+                log.exception("web turn failed")
+                await queue.put(exc)
+            await queue.put(None)
+
+        task = asyncio.create_task(produce())
+        try:
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    await response.write(b": keep-alive\n\n")
+                    continue
+                if event is None:
+                    break
+                if isinstance(event, Delta):
+                    await _event(response, "delta", event.text)
+                elif isinstance(event, Reply):
+                    await _event(response, "reply", str(render_reply(event)))
+                else:
+                    await _event(response, "reply", str(render_error("Something went wrong answering that.")))
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    # -- confirmations ---------------------------------------------------------------------------
+
+    async def decide(self, request: web.Request) -> web.Response:
+        who = identity(request)
+        action_id = request.match_info["action_id"]
+        verb = request.match_info["verb"]
+        message = inbound(who, f"{verb} {action_id}")
+        if verb == "confirm":
+            reply = await self.agent.confirm(action_id, message)
+        else:
+            reply = await self.agent.cancel(action_id, message)
+        return _fragment(render("outcome.html", body=render_parts(list(reply.parts)), verb=verb))
+
+    # -- models ----------------------------------------------------------------------------------
+
+    async def models(self, request: web.Request) -> web.Response:
+        key = self._key(identity(request))
+        return _fragment(await self._models_fragment(key))
+
+    async def select_model(self, request: web.Request) -> web.Response:
+        key = self._key(identity(request))
+        name = str((await request.post()).get("model", "")).strip()
+        if not name:
+            return _fragment(await self._models_fragment(key, message="Pick a model.", ok=False))
+        try:
+            check = await self.agent.validate_model(name)
+        except Exception as exc:
+            message, hint = _error_detail(exc)
+            return _fragment(await self._models_fragment(key, message=message, hint=hint, ok=False))
+        if not check.ok:
+            return _fragment(
+                await self._models_fragment(key, message=check.message, hint=check.hint, ok=False)
+            )
+        self.agent.use_model(key, name)
+        return _fragment(await self._models_fragment(key, message=f"Using {name}", ok=True))
+
+    async def _models_fragment(self, key: str, message: str = "", hint: str = "", ok: bool = True) -> str:
+        try:
+            models = await self.agent.list_models()
+        except Exception as exc:
+            error, error_hint = _error_detail(exc)
+            return str(render("models.html", error=error, hint=error_hint))
+        current = self.agent.model_for(key)
+        names = [m.name for m in models]
+        return str(
+            render(
+                "models.html",
+                models=models,
+                names=names,
+                current=current,
+                message=message,
+                hint=hint,
+                ok=ok,
+            )
+        )
+
+
+async def _event(response: web.StreamResponse, name: str, data: str) -> None:
+    """One SSE event; the data is JSON so newlines and markup travel intact."""
+    payload = f"event: {name}\ndata: {json.dumps(data)}\n\n"
+    await response.write(payload.encode())
+
+
+def setup_pages(app: web.Application, agent: Agent, info: WebInfo) -> None:
+    """Register the page, its fragments and its static files on `app`."""
+    app[TURNS] = TurnStore()
+    pages = Pages(agent, info, app[TURNS])
+    r = app.router
+    r.add_get("/", pages.page)
+    r.add_get("/htmx/history", pages.history)
+    r.add_delete("/htmx/history", pages.clear_history)
+    r.add_post("/htmx/history/clear", pages.clear_history)
+    r.add_post("/htmx/chat", pages.chat)
+    r.add_get("/htmx/stream/{turn_id}", pages.stream)
+    r.add_post("/htmx/actions/{action_id}/{verb:confirm|cancel}", pages.decide)
+    r.add_get("/htmx/models", pages.models)
+    r.add_post("/htmx/models", pages.select_model)
+    if not any(res.canonical == "/static" for res in r.resources()):
+        r.add_static("/static/", STATIC, append_version=False)
+
+
+__all__ = ["TURNS", "TurnStore", "setup_pages"]

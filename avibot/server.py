@@ -1,0 +1,43 @@
+"""The one aiohttp application: the web channel, health, metrics and the controller proxy.
+
+`create_server_app(runtime, settings)` is what `avibot serve`, the tests and the benchmark run; it
+instruments the runtime's parts for /metrics before any channel sees the agent.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from adapters.web import WebInfo, setup_web
+from avibot.config import Settings
+from avibot.factory import Runtime
+from avibot.health import HealthChecker, setup_health
+from avibot.metrics import Metrics
+from avibot.proxy import setup_proxy
+
+METRICS = web.AppKey("avibot_metrics", Metrics)
+MAX_BODY_BYTES = 256 * 1024
+
+
+def create_server_app(runtime: Runtime, settings: Settings) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    metrics = Metrics()
+    metrics.instrument_agent(runtime.agent)
+    if runtime.agent.llm is not None:
+        metrics.instrument_llm(runtime.agent.llm)
+    metrics.instrument_client(runtime.client)
+    app[METRICS] = metrics
+    info = WebInfo(controller=runtime.controller, llm_mode=runtime.llm_mode, store=runtime.store)
+    setup_web(app, runtime.agent, settings.web, info)
+    setup_health(
+        app,
+        HealthChecker(runtime.client, settings.llm, settings.redis.url, runtime.mode, runtime.store),
+    )
+    setup_proxy(app, runtime.client)
+    app.router.add_get("/metrics", metrics_handler)
+    return app
+
+
+async def metrics_handler(request: web.Request) -> web.Response:
+    metrics = request.app[METRICS]
+    return web.Response(body=metrics.render(), headers={"Content-Type": metrics.content_type})

@@ -1,0 +1,72 @@
+"""`avibot serve` as a user runs it: a real process on a real port, no Ollama, no Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+
+import aiohttp
+
+CLOSED = "http://127.0.0.1:9"
+
+
+def env(**extra: str) -> dict[str, str]:
+    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
+    return {**base, "OLLAMA_HOST": CLOSED, **extra}
+
+
+async def serve(*args: str, environ: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "avibot.cli", "serve", *args,
+        env=environ, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+async def test_refuses_a_public_address_without_authentication() -> None:
+    proc = await serve("--demo", "--host", "0.0.0.0", "--port", "0", environ=env())
+    _out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 2
+    lines = err.decode().strip().splitlines()
+    assert len(lines) == 1
+    assert "refusing to listen on 0.0.0.0 without authentication" in lines[0]
+    assert "AVIBOT_ACCESS_TOKEN" in lines[0]
+    assert "--allow-remote" in lines[0]
+
+
+async def test_demo_serves_the_api_in_command_mode() -> None:
+    proc = await serve("--demo", "--port", "0", environ=env())
+    assert proc.stdout is not None
+    try:
+        banner: list[str] = []
+        while not any("auth:" in line for line in banner):
+            line = await asyncio.wait_for(proc.stdout.readline(), 60)
+            assert line, "the server exited: " + "".join(banner)
+            banner.append(line.decode())
+        text = "".join(banner)
+        match = re.search(r"serving on (http://127\.0\.0\.1:\d+)", text)
+        assert match, text
+        assert "demo simulator" in text
+        assert "command mode" in text
+        assert "in-process" in text
+        url = match.group(1)
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(url, cookie_jar=jar) as http:
+            async with http.get("/api/session") as resp:
+                csrf = (await resp.json())["csrf_token"]
+            body = {"message": "which pools have unhealthy servers?"}
+            async with http.post("/api/chat", json=body, headers={"X-CSRF-Token": csrf}) as resp:
+                assert resp.status == 200
+                reply = await resp.json()
+            async with http.get("/api/health") as resp:
+                health = await resp.json()
+        assert reply["mode"] == "command"
+        table = next(p for p in reply["parts"] if p["kind"] == "table")
+        assert table["rows"]
+        assert health["status"] == "degraded"  # the controller answers, Ollama does not
+    finally:
+        proc.terminate()
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, err.decode()
+    assert "Traceback" not in err.decode()
