@@ -45,6 +45,7 @@ bench: install redis
 	$(BIN)/python -m bench.avi
 	$(BIN)/python -m bench.agent
 	$(BIN)/python -m bench.web
+	$(BIN)/python -m bench.slack
 
 # The README's first command: a working assistant in the browser, no Ollama or Redis needed.
 demo: install

@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import SettingsConfigDict
 
+from adapters.slack.settings import SlackSettings
 from adapters.web.settings import WebSettings
 from avi.settings import AviSettings, EnvFirstSettings
 from bot.agent import AgentSettings
@@ -70,6 +71,7 @@ class Settings(BaseModel):
     history: HistorySettings
     access: AccessSettings
     agent: AgentSettings
+    slack: SlackSettings = Field(default_factory=SlackSettings)
     web: WebSettings = Field(default_factory=WebSettings)
 
     def require_avi(self) -> AviSettings:
@@ -89,6 +91,7 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "history": HistorySettings,
     "access": AccessSettings,
     "agent": AgentSettings,
+    "slack": SlackSettings,
     "web": WebSection,
 }
 # Sections whose fields environment variables override (the others are maps or tuning, file only).
@@ -99,6 +102,7 @@ _ENV_PREFIX = {
     "log": "LOG_",
     "redis": "REDIS_",
     "web": "AVIBOT_",
+    "slack": "SLACK_",
 }
 
 

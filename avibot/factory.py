@@ -12,6 +12,7 @@ import logging
 import secrets
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 
@@ -43,6 +44,7 @@ class Runtime:
     controller: str
     llm_mode: str
     store: str
+    redis: Any = None  # the shared redis.asyncio client when REDIS_URL is set (channels de-dup with it)
     stack: AsyncExitStack = field(repr=False, default_factory=AsyncExitStack)
 
     @property
@@ -93,6 +95,7 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
         client = AviClient(avi_settings)
         stack.push_async_callback(client.aclose)
 
+        shared: Any = None
         if settings.redis.url:
             import redis.asyncio as aioredis
 
@@ -138,7 +141,13 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
         )
         agent.offline_reason = offline_reason
         return Runtime(
-            agent=agent, client=client, controller=controller, llm_mode=llm_mode, store=store, stack=stack
+            agent=agent,
+            client=client,
+            controller=controller,
+            llm_mode=llm_mode,
+            store=store,
+            redis=shared,
+            stack=stack,
         )
     except BaseException:
         await stack.aclose()

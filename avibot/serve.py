@@ -108,6 +108,7 @@ async def run_serve(args: argparse.Namespace) -> int:
         print(f"  mode:       {runtime.llm_mode}", flush=True)
         print(f"  store:      {runtime.store}", flush=True)
         print(f"  auth:       {auth_line(settings)}", flush=True)
+        print(f"  {settings.slack.status()}", flush=True)
         await _until_stopped()
     finally:
         if runner is not None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from adapters.slack import setup_slack
 from adapters.web import WebInfo, setup_web
+from adapters.web.security import allow_channel_path
 from avibot.config import Settings
 from avibot.factory import Runtime
 from avibot.health import HealthChecker, setup_health
@@ -34,6 +36,16 @@ def create_server_app(runtime: Runtime, settings: Settings) -> web.Application:
         HealthChecker(runtime.client, settings.llm, settings.redis.url, runtime.mode, runtime.store),
     )
     setup_proxy(app, runtime.client)
+    slack = setup_slack(
+        app,
+        runtime.agent,
+        settings.slack,
+        runtime.redis,
+        prefix=settings.redis.prefix,
+        controller=runtime.controller,
+    )
+    if slack is not None and not settings.slack.socket_mode:
+        allow_channel_path(app, settings.slack.path)  # Slack signs its requests; Bolt verifies them
     app.router.add_get("/metrics", metrics_handler)
     return app
 

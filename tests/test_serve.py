@@ -70,3 +70,49 @@ async def test_demo_serves_the_api_in_command_mode() -> None:
         _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0, err.decode()
     assert "Traceback" not in err.decode()
+
+
+async def test_serve_mounts_slack_when_configured() -> None:
+    """The real server process answers a signed `/avi` command at /slack/events via the Slack Web API."""
+    import json
+    import time
+    from urllib.parse import urlencode
+
+    from tests.fakes.slack_api import running_fake_slack, signed_headers
+
+    secret = "serve-test-signing-secret"
+    async with running_fake_slack() as slack:
+        environ = env(SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=secret, SLACK_API_URL=slack.api_url)
+        proc = await serve("--demo", "--port", "0", environ=environ)
+        assert proc.stdout is not None
+        try:
+            banner: list[str] = []
+            while not any("slack:" in line for line in banner):
+                line = await asyncio.wait_for(proc.stdout.readline(), 60)
+                assert line, "the server exited: " + "".join(banner)
+                banner.append(line.decode())
+            text = "".join(banner)
+            assert "slack: on (HTTP at /slack/events)" in text
+            assert "xoxb-test" not in text
+            url = re.search(r"serving on (http://127\.0\.0\.1:\d+)", text).group(1)  # type: ignore[union-attr]
+            form = {
+                "command": "/avi", "text": "vs list", "user_id": "U1", "user_name": "u1", "channel_id": "C1",
+                "team_id": "T1", "response_url": slack.response_url(), "trigger_id": "t", "token": "legacy",
+            }  # fmt: skip
+            body = urlencode(form)
+            headers = {"Content-Type": "application/x-www-form-urlencoded", **signed_headers(secret, body)}
+            async with aiohttp.ClientSession() as http:
+                async with http.post(f"{url}/slack/events", data=body.encode(), headers=headers) as resp:
+                    assert resp.status == 200
+                bad = {**headers, "X-Slack-Signature": "v0=" + "0" * 64}
+                async with http.post(f"{url}/slack/events", data=body.encode(), headers=bad) as resp:
+                    assert resp.status == 401
+            deadline = time.monotonic() + 20
+            while not slack.calls_to("chat.update") and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.1)  # the fake records calls; polling it is simplest
+            posted = slack.calls_to("chat.postMessage") + slack.calls_to("chat.update")
+            assert posted, [c.method for c in slack.calls]
+            assert "virtual services" in json.dumps([c.args for c in posted])
+        finally:
+            proc.terminate()
+            await asyncio.wait_for(proc.communicate(), 30)

@@ -294,13 +294,23 @@ class Guard:
 GUARD = web.AppKey("avibot_web_guard", Guard)
 
 
-def _is_open(path: str) -> bool:
-    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
+# Paths of other channels that authenticate their own requests (Slack signs them, Teams sends a
+# JWT): no web session, CSRF token or web rate limit applies there.
+CHANNEL_PATHS = web.AppKey("avibot_channel_paths", set)
+
+
+def allow_channel_path(app: web.Application, path: str) -> None:
+    """Let a channel's endpoint through the web guard; the channel must verify its requests itself."""
+    app.setdefault(CHANNEL_PATHS, set()).add(path)
+
+
+def _is_open(path: str, app: web.Application) -> bool:
+    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES) or path in app.get(CHANNEL_PATHS, ())
 
 
 @web.middleware
 async def security_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if _is_open(request.path):
+    if _is_open(request.path, request.app):
         return await handler(request)
     guard = request.app[GUARD]
     try:

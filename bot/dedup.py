@@ -1,0 +1,52 @@
+"""Exactly-once delivery for chat platforms that retry: remember an event id, refuse it the second time.
+
+Slack resends an event when it saw no 2xx within 3 s (and Teams re-delivers activities), and Bolt does
+not de-duplicate. Replicas share Redis, so the first `SET key 1 NX EX ttl` wins everywhere; the memory
+variant is for one process (tests, a laptop).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+DEFAULT_TTL_SECONDS = 3600
+
+
+class EventDeduper(Protocol):
+    async def first_time(self, key: str) -> bool:
+        """True exactly once per key within the TTL; False for a repeat."""
+        ...
+
+
+class RedisDeduper:
+    """`SET <prefix>dedup:<key> 1 NX EX <ttl>`: atomic across replicas."""
+
+    def __init__(self, redis: Redis, *, prefix: str = "", ttl_seconds: int = DEFAULT_TTL_SECONDS) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.ttl_seconds = ttl_seconds
+
+    async def first_time(self, key: str) -> bool:
+        return bool(await self.redis.set(f"{self.prefix}dedup:{key}", 1, nx=True, ex=self.ttl_seconds))
+
+
+class MemoryDeduper:
+    """In-process: keys expire after the TTL; swept lazily so memory stays bounded."""
+
+    def __init__(self, *, ttl_seconds: int = DEFAULT_TTL_SECONDS, max_keys: int = 100_000) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.max_keys = max_keys
+        self._seen: dict[str, float] = {}
+
+    async def first_time(self, key: str) -> bool:
+        now = time.monotonic()
+        if len(self._seen) >= self.max_keys:
+            self._seen = {k: t for k, t in self._seen.items() if t > now}
+        expires = self._seen.get(key)
+        if expires is not None and expires > now:
+            return False
+        self._seen[key] = now + self.ttl_seconds
+        return True

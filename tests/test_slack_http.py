@@ -1,0 +1,460 @@
+"""The Slack channel over HTTP: the real Bolt app behind aiohttp, requests signed as Slack signs
+them, the real slack_sdk client against a local Web API, the agent on the simulator, real Redis and
+the fake Ollama. Side effects are asynchronous (Bolt acks first), so tests poll the fake."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from itertools import count, pairwise
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+import redis.asyncio as aioredis
+from aiohttp import ClientResponse, web
+from aiohttp.test_utils import TestClient, TestServer
+
+from adapters.slack import SlackChannel, SlackSettings, setup_slack
+from avi.operations import AviOperations
+from tests.agent_env import AgentEnv, agent_factory
+from tests.fakes.ollama_server import FakeOllama, Reply, running_fake_ollama
+from tests.fakes.slack_api import BOT_USER, TEAM, FakeSlack, running_fake_slack, signed_headers
+
+SECRET = "test-signing-secret"
+OPERATOR, VIEWER = "U-op", "U-view"
+_ids = count(1)
+
+
+@dataclass
+class SlackEnv:
+    slack: FakeSlack
+    llm: FakeOllama
+    env: AgentEnv
+    http: TestClient
+    channel: SlackChannel
+
+    async def post(
+        self, body: str, content_type: str, *, secret: str = SECRET, **headers: Any
+    ) -> ClientResponse:
+        sent = {
+            "Content-Type": content_type,
+            **signed_headers(secret, body, timestamp=headers.pop("ts", None)),
+        }
+        sent.update({k.replace("_", "-"): str(v) for k, v in headers.items()})
+        return await self.http.post("/slack/events", data=body.encode(), headers=sent)
+
+    async def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, **headers: Any
+    ) -> ClientResponse:
+        body = {
+            "type": "event_callback",
+            "token": "legacy",
+            "team_id": TEAM,
+            "api_app_id": "A1",
+            "event_id": event_id or f"Ev{next(_ids):06d}",
+            "event_time": int(time.time()),
+            "event": event,
+            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+        }
+        return await self.post(json.dumps(body), "application/json", **headers)
+
+    async def command(self, text: str, *, user: str = OPERATOR, channel: str = "C1") -> ClientResponse:
+        form = {
+            "command": "/avi",
+            "text": text,
+            "user_id": user,
+            "user_name": user.lower(),
+            "channel_id": channel,
+            "team_id": TEAM,
+            "response_url": self.slack.response_url(),
+            "trigger_id": "tr1",
+            "token": "legacy",
+        }
+        return await self.post(urlencode(form), "application/x-www-form-urlencoded")
+
+    async def click(self, button: dict[str, Any], message: dict[str, Any], *, user: str) -> ClientResponse:
+        payload = {
+            "type": "block_actions",
+            "team": {"id": TEAM},
+            "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+            "channel": {"id": message["channel"]},
+            "container": {"type": "message", "message_ts": message["ts"], "channel_id": message["channel"]},
+            "message": {**message, "type": "message"},
+            "response_url": self.slack.response_url(),
+            "trigger_id": "tr2",
+            "actions": [{**button, "block_id": "b", "type": "button", "action_ts": str(time.time())}],
+        }
+        return await self.post(
+            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        )
+
+
+@pytest.fixture
+async def s(redis_url: str, redis_client: aioredis.Redis, ops: AviOperations) -> AsyncIterator[SlackEnv]:
+    async with (
+        running_fake_slack() as slack,
+        running_fake_ollama() as llm,
+        agent_factory(redis_url, ops) as make,
+    ):
+        env = await make(llm.url)
+        settings = SlackSettings(
+            bot_token="xoxb-test", signing_secret=SECRET, api_url=slack.api_url, update_interval=0.2
+        )
+        server = web.Application()
+        channel = setup_slack(server, env.agent, settings, env.redis, prefix="t:")
+        assert channel is not None
+        async with TestClient(TestServer(server)) as http:
+            yield SlackEnv(slack, llm, env, http, channel)
+        await asyncio.sleep(0)
+
+
+def mention(
+    text: str, ts: str, *, user: str = OPERATOR, channel: str = "C1", thread_ts: str | None = None
+) -> dict:
+    event = {
+        "type": "app_mention",
+        "user": user,
+        "text": f"<@{BOT_USER}> {text}",
+        "ts": ts,
+        "channel": channel,
+    }
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def final(slack: FakeSlack, channel: str, thread_ts: str, n: int = 1) -> Any:
+    """A predicate: the thread has n bot replies and the last one is final (has Block Kit, no cursor)."""
+
+    def check() -> list[dict[str, Any]] | None:
+        msgs = slack.replies_in(channel, thread_ts)
+        done = [m for m in msgs if m["blocks"] and "▍" not in json.dumps(m["blocks"], ensure_ascii=False)]
+        return msgs if len(msgs) >= n and len(done) == len(msgs) else None
+
+    return check
+
+
+def all_text(blocks: list[dict[str, Any]]) -> str:
+    return json.dumps(blocks, ensure_ascii=False)
+
+
+# -- conversations ------------------------------------------------------------------------------
+
+
+async def test_mention_gets_a_threaded_block_kit_reply_and_follow_up_uses_history(s: SlackEnv) -> None:
+    s.llm.script(Reply.say("All **three** pools are up."))
+    resp = await s.event(mention("are the pools ok?", "1000.0001"))
+    assert resp.status == 200
+    [reply] = await s.slack.wait_for(final(s.slack, "C1", "1000.0001"))
+    assert reply["thread_ts"] == "1000.0001"
+    assert "All *three* pools are up." in all_text(reply["blocks"])  # Markdown became mrkdwn
+    assert all(c.token == "xoxb-test" for c in s.slack.calls)
+    assert s.slack.calls[0].method == "auth.test"
+
+    # an un-mentioned reply in the same thread continues the conversation, with its history
+    s.llm.script(Reply.say("Yes, still up."))
+    follow = {
+        "type": "message",
+        "channel_type": "channel",
+        "user": OPERATOR,
+        "text": "still?",
+        "ts": "1000.0005",
+        "thread_ts": "1000.0001",
+        "channel": "C1",
+    }
+    await s.event(follow)
+    await s.slack.wait_for(final(s.slack, "C1", "1000.0001", n=2))
+    messages = s.llm.chat_requests[-1]["messages"]
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
+    assert messages[1]["content"] == "are the pools ok?"
+    assert messages[2]["content"] == "All **three** pools are up."
+    assert messages[3]["content"] == "still?"
+
+
+async def test_unknown_thread_replies_and_the_bots_own_messages_are_ignored(s: SlackEnv) -> None:
+    await s.event(
+        {
+            "type": "message",
+            "channel_type": "channel",
+            "user": OPERATOR,
+            "text": "chatter",
+            "ts": "2000.0002",
+            "thread_ts": "2000.0001",
+            "channel": "C1",
+        }
+    )
+    await s.event(
+        {
+            "type": "message",
+            "channel_type": "im",
+            "bot_id": "BBOT",
+            "user": BOT_USER,
+            "text": "me",
+            "ts": "2000.0003",
+            "channel": "D1",
+        }
+    )
+    await asyncio.sleep(0.3)
+    assert s.slack.calls_to("chat.postMessage") == []
+    assert s.llm.chat_requests == []
+
+
+async def test_first_mention_inside_a_thread_reads_the_thread(s: SlackEnv) -> None:
+    s.slack.threads[("C1", "3000.0001")] = [
+        {"user": "U-x", "text": "vs-web is throwing 502s since 10:00", "ts": "3000.0001"},
+        {"user": OPERATOR, "text": f"<@{BOT_USER}> what do you see?", "ts": "3000.0009"},
+    ]
+    s.llm.script(Reply.say("Looking."))
+    await s.event(mention("what do you see?", "3000.0009", thread_ts="3000.0001"))
+    await s.slack.wait_for(final(s.slack, "C1", "3000.0001"))
+    asked = s.llm.chat_requests[0]["messages"][-1]["content"]
+    assert "vs-web is throwing 502s since 10:00" in asked
+    assert asked.endswith("what do you see?")
+
+
+async def test_direct_message_is_answered_in_its_thread(s: SlackEnv) -> None:
+    s.llm.script(Reply.say("Hello from avibot."))
+    await s.event(
+        {
+            "type": "message",
+            "channel_type": "im",
+            "user": OPERATOR,
+            "text": "hi there",
+            "ts": "4000.0001",
+            "channel": "D1",
+        }
+    )
+    [reply] = await s.slack.wait_for(final(s.slack, "D1", "4000.0001"))
+    assert "Hello from avibot." in all_text(reply["blocks"])
+
+
+async def test_retried_event_gets_one_reply(s: SlackEnv) -> None:
+    s.llm.script(Reply.say("Once.", delay=0.3), Reply.say("Twice?!"))
+    event = mention("ping", "5000.0001")
+    first = await s.event(event, event_id="EvRETRY")
+    again = await s.event(event, event_id="EvRETRY", X_Slack_Retry_Num=1, X_Slack_Retry_Reason="http_timeout")
+    assert (first.status, again.status) == (200, 200)
+    await s.slack.wait_for(final(s.slack, "C1", "5000.0001"))
+    await asyncio.sleep(0.5)
+    assert len(s.slack.replies_in("C1", "5000.0001")) == 1
+    assert len(s.llm.chat_requests) == 1
+
+
+async def test_two_quick_messages_in_a_thread_are_answered_in_order(s: SlackEnv) -> None:
+    s.llm.script(Reply.say("first answer", delay=0.5), Reply.say("second answer"))
+    await s.event(mention("one", "6000.0001"))
+    await s.event(mention("two", "6000.0002", thread_ts="6000.0001"))
+    replies = await s.slack.wait_for(final(s.slack, "C1", "6000.0001", n=2))
+    assert [
+        "first answer" in all_text(replies[0]["blocks"]),
+        "second answer" in all_text(replies[1]["blocks"]),
+    ] == [
+        True,
+        True,
+    ]
+    # the second turn saw the first one's answer
+    assert s.llm.chat_requests[1]["messages"][2]["content"] == "first answer"
+
+
+# -- security -----------------------------------------------------------------------------------
+
+
+async def test_bad_signature_and_stale_timestamp_are_refused(s: SlackEnv) -> None:
+    bad = await s.post(
+        json.dumps({"type": "event_callback", "event": mention("x", "1.1")}),
+        "application/json",
+        secret="wrong",
+    )
+    stale = await s.post(
+        json.dumps({"type": "event_callback", "event": mention("x", "1.2")}),
+        "application/json",
+        ts=int(time.time()) - 600,
+    )
+    assert (bad.status, stale.status) == (401, 401)
+    await asyncio.sleep(0.2)
+    assert s.slack.calls_to("chat.postMessage") == []
+
+
+# -- /avi ---------------------------------------------------------------------------------------
+
+
+async def test_avi_command_is_acked_and_answered_in_the_channel(s: SlackEnv) -> None:
+    resp = await s.command("vs list")
+    assert resp.status == 200
+    [post] = await s.slack.wait_for(lambda: s.slack.calls_to("chat.postMessage"))
+    assert post.args["channel"] == "C1"
+    assert "thread_ts" not in post.args  # a new message in the channel; its thread is the conversation
+    [root] = s.slack.messages.values()
+    await s.slack.wait_for(lambda: "```" in all_text(root["blocks"]))  # the table replaced "working…"
+    names = [vs.name for vs in await s.env.ops.virtualservices.list()]
+    assert names[0] in all_text(root["blocks"])
+    assert f"<@{OPERATOR}> asked" in all_text(root["blocks"])
+    assert s.llm.chat_requests == []  # a structured command never reaches the model
+
+
+async def test_avi_help_and_errors_are_shown_only_to_the_user(s: SlackEnv) -> None:
+    await s.command("")
+    await s.command("vs show")  # a malformed command
+    responses = await s.slack.wait_for(lambda: len(s.slack.responses) >= 2 and s.slack.responses)
+    assert {r["response_type"] for r in responses} == {"ephemeral"}
+    assert s.slack.calls_to("chat.postMessage") == []
+
+
+async def test_avi_command_is_acked_at_once_while_the_model_is_slow(s: SlackEnv) -> None:
+    s.llm.script(Reply.say("Thought about it.", delay=5))
+    started = time.monotonic()
+    resp = await s.command("why is traffic low today?")
+    acked = time.monotonic() - started
+    assert resp.status == 200
+    assert acked < 1.0, acked
+    assert s.llm.chat_requests or await s.slack.wait_for(lambda: s.llm.chat_requests, within=2)
+
+
+async def test_avi_falls_back_to_response_url_where_the_bot_cannot_post(s: SlackEnv) -> None:
+    s.slack.fail("chat.postMessage", "not_in_channel")
+    await s.command("vs list", channel="C9")
+    [answer] = await s.slack.wait_for(lambda: s.slack.responses)
+    assert answer["response_type"] == "in_channel"
+    assert "```" in all_text(answer["blocks"])
+
+
+# -- confirmations ------------------------------------------------------------------------------
+
+
+async def pending_message(s: SlackEnv) -> tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]:
+    vs = next(v for v in await s.env.ops.virtualservices.list() if v.enabled)
+    await s.command(f"vs disable {vs.name}")
+    msg = await s.slack.wait_for(
+        lambda: next((m for m in s.slack.messages.values() if "avi_confirm" in all_text(m["blocks"])), None)
+    )
+    actions = next(b for b in msg["blocks"] if b["type"] == "actions")
+    confirm, cancel = actions["elements"]
+    return vs.name, msg, confirm, cancel
+
+
+async def test_confirm_runs_the_write_once_and_updates_the_message(s: SlackEnv) -> None:
+    name, msg, confirm, _ = await pending_message(s)
+    assert (await s.env.ops.virtualservices.get(name)).enabled is True
+    first, second = await asyncio.gather(
+        s.click(confirm, msg, user=OPERATOR), s.click(confirm, msg, user=OPERATOR)
+    )
+    assert (first.status, second.status) == (200, 200)
+    await s.slack.wait_for(lambda: "Confirmed by" in all_text(s.slack.messages[msg["ts"]]["blocks"]))
+    assert (await s.env.ops.virtualservices.get(name)).enabled is False
+    updated = s.slack.messages[msg["ts"]]["blocks"]
+    assert not any(b["type"] == "actions" for b in updated)  # the buttons are gone
+    ephemeral = await s.slack.wait_for(lambda: s.slack.calls_to("chat.postEphemeral"))
+    assert "already confirmed" in all_text(ephemeral[0].args["blocks"])
+    audit = await s.env.agent.audit.recent(10)
+    assert [(e.action, e.result) for e in audit] == [("disable_virtual_service", "ok")]
+
+
+async def test_cancel_changes_nothing_and_says_so(s: SlackEnv) -> None:
+    name, msg, _, cancel = await pending_message(s)
+    await s.click(cancel, msg, user=OPERATOR)
+    await s.slack.wait_for(lambda: "Cancelled by" in all_text(s.slack.messages[msg["ts"]]["blocks"]))
+    assert (await s.env.ops.virtualservices.get(name)).enabled is True
+
+
+async def test_a_strangers_click_is_refused_privately(s: SlackEnv) -> None:
+    name, msg, confirm, _ = await pending_message(s)
+    updates_before = len(s.slack.calls_to("chat.update"))
+    await s.click(confirm, msg, user=VIEWER)
+    [refusal] = await s.slack.wait_for(lambda: s.slack.calls_to("chat.postEphemeral"))
+    assert refusal.args["user"] == VIEWER
+    assert "role" in all_text(refusal.args["blocks"]).lower()
+    assert (await s.env.ops.virtualservices.get(name)).enabled is True
+    assert len(s.slack.calls_to("chat.update")) == updates_before
+    assert any(b["type"] == "actions" for b in s.slack.messages[msg["ts"]]["blocks"])  # still pending
+
+
+# -- streaming ----------------------------------------------------------------------------------
+
+
+async def test_answer_streams_into_one_message_at_a_bounded_rate(s: SlackEnv) -> None:
+    words = " ".join(f"w{i}" for i in range(40))
+    s.llm.script(Reply.say(words, chunk_delay=0.03))
+    await s.event(mention("tell me a lot", "7000.0001"))
+    [reply] = await s.slack.wait_for(final(s.slack, "C1", "7000.0001"))
+    posts = [c for c in s.slack.calls_to("chat.postMessage") if c.args.get("thread_ts") == "7000.0001"]
+    edits = [c for c in s.slack.calls_to("chat.update") if c.args["ts"] == reply["ts"]]
+    assert len(posts) == 1  # one message, edited in place
+    assert "▍" in all_text(posts[0].args["blocks"])  # the first words, with a cursor
+    progress = [posts[0], *edits[:-1]]
+    assert len(progress) >= 3
+    gaps = [b.at - a.at for a, b in pairwise(progress)]
+    assert min(gaps) >= 0.19, gaps  # update_interval is 0.2 s in these tests (1 s by default)
+    assert "w39" in all_text(edits[-1].args["blocks"])
+
+
+async def test_streaming_api_when_configured(s: SlackEnv) -> None:
+    s.channel.settings.stream = "api"
+    words = " ".join(f"w{i}" for i in range(120))
+    s.llm.script(Reply.call("list_pools", {}), Reply.say(words, chunk_delay=0.005))
+    await s.event(mention("pools?", "7100.0001"))
+    [stop] = await s.slack.wait_for(lambda: s.slack.calls_to("chat.stopStream"))
+    [start] = s.slack.calls_to("chat.startStream")
+    assert start.args["thread_ts"] == "7100.0001"
+    assert (start.args["recipient_team_id"], start.args["recipient_user_id"]) == (TEAM, OPERATOR)
+    streamed = s.slack.messages[start_ts := stop.args["ts"]]["text"]
+    assert streamed.split() == words.split()  # every word arrived, in order, through the stream
+    assert "```" in all_text(stop.args["blocks"])  # the table comes as blocks at the end
+    assert "w0" not in all_text(stop.args["blocks"])  # ... and the text is not repeated
+    assert s.slack.calls_to("chat.postMessage") == []
+    assert start_ts
+
+
+async def test_streaming_api_refused_falls_back_to_updates(s: SlackEnv) -> None:
+    s.channel.settings.stream = "api"
+    s.slack.fail("chat.startStream", "not_allowed")
+    s.llm.script(Reply.say(" ".join(f"w{i}" for i in range(300)), chunk_delay=0.001))
+    await s.event(mention("talk", "7200.0001"))
+    [reply] = await s.slack.wait_for(final(s.slack, "C1", "7200.0001"))
+    assert "w299" in all_text(reply["blocks"])
+    assert s.slack.calls_to("chat.stopStream") == []
+
+
+# -- assistant threads --------------------------------------------------------------------------
+
+
+async def test_assistant_thread_gets_prompts_status_title_and_an_answer(s: SlackEnv) -> None:
+    await s.event(
+        {
+            "type": "assistant_thread_started",
+            "assistant_thread": {
+                "user_id": OPERATOR,
+                "channel_id": "D7",
+                "thread_ts": "9000.0001",
+                "context": {},
+            },
+            "event_ts": "9000.0002",
+        }
+    )
+    [prompts] = await s.slack.wait_for(lambda: s.slack.calls_to("assistant.threads.setSuggestedPrompts"))
+    assert prompts.args["thread_ts"] == "9000.0001"
+    await s.slack.wait_for(lambda: s.slack.replies_in("D7", "9000.0001"))  # the greeting, in the thread
+
+    s.llm.script(Reply.say("Pools look fine."))
+    await s.event(
+        {
+            "type": "message",
+            "channel_type": "im",
+            "user": OPERATOR,
+            "text": "how are the pools?",
+            "ts": "9000.0003",
+            "thread_ts": "9000.0001",
+            "channel": "D7",
+        }
+    )
+    await s.slack.wait_for(
+        lambda: "Pools look fine." in all_text(s.slack.replies_in("D7", "9000.0001")[-1]["blocks"])
+    )
+    [status] = s.slack.calls_to("assistant.threads.setStatus")
+    [title] = s.slack.calls_to("assistant.threads.setTitle")
+    assert status.args["thread_ts"] == title.args["thread_ts"] == "9000.0001"
+    assert title.args["title"] == "how are the pools?"
+    assert len(s.slack.replies_in("D7", "9000.0001")) == 2  # the greeting, then the answer
