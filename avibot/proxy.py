@@ -1,8 +1,11 @@
 """`/api/avi/{path}`: the controller's own API, for people the access config trusts.
 
-GET is a read (viewers and up, i.e. anyone authenticated); any other method can change anything,
-so it counts as destructive: admins only, never in read-only mode, and audited. The path is checked
-like the generic operation's (no traversal, no other host); responses and errors are redacted.
+GET is a read (viewers and up, i.e. anyone authenticated), answered at once, redacted. Any other
+method can change anything, so it counts as destructive: admins only, never in read-only mode, and,
+like every write, it does not run here: it becomes a pending action (202 with its id, summary and
+diff, through the agent's `execute_generic_operation`) that runs when confirmed with
+`POST /api/actions/{id}/confirm {"conversation_id": "avi-proxy"}`, and is audited then. The path
+is checked like the generic operation's (no traversal, no other host).
 """
 
 from __future__ import annotations
@@ -14,18 +17,18 @@ from aiohttp import web
 
 from adapters.web.http import ApiError, json_api
 from adapters.web.openapi import RouteDoc, document
+from adapters.web.schemas import ChatResponse
 from adapters.web.security import identity, inbound
 from adapters.web.settings import AGENT
 from avi.client import AviClient
 from avi.errors import AviError, AviUnavailableError
 from avi.operations.generic import check_path
 from avi.redact import redact
-from bot.agent import Agent
-from bot.audit import AuditEntry
 from bot.permissions import resolve_access
 from bot.types import Risk
 
 CLIENT = web.AppKey("avibot_avi_client", AviClient)
+PROXY_CONVERSATION = "avi-proxy"  # the conversation id a proxied change is confirmed in
 PASSED_STATUSES = {400, 403, 404, 409, 412, 422}
 
 
@@ -54,44 +57,34 @@ async def avi_proxy(request: web.Request) -> web.Response:
         path, query = check_path(raw, client.base_url)
     except AviError as exc:
         raise ApiError(400, f"path: {exc.message}", field="path") from None
-    body = None
-    if method in ("POST", "PUT", "PATCH"):
-        text = await request.text()
-        if text.strip():
-            try:
-                body = json.loads(text)
-            except ValueError:
-                raise ApiError(400, "body: not valid JSON", field="body") from None
     tenant = access.tenant or agent.default_tenant
-    try:
-        resp = await client.request_full(method, path, params=query or None, json=body, tenant=tenant)
-    except AviError as exc:
-        if risk is not Risk.READ:
-            await _audit(agent, ident.user.id, method, path, tenant, "error", exc.message)
-        raise ApiError(_status(exc), f"controller: {redact(exc.message)}") from None
-    if risk is not Risk.READ:
-        await _audit(agent, ident.user.id, method, path, tenant, "ok", f"HTTP {resp.status}")
-    if resp.body is None:
-        return web.Response(status=resp.status)
-    return web.json_response(redact(resp.body), status=resp.status)
-
-
-async def _audit(
-    agent: Agent, user: str, method: str, path: str, tenant: str, result: str, detail: str
-) -> None:
-    await agent.audit.record(
-        AuditEntry(
-            user_id=user,
-            platform="web",
-            channel="web",
-            action="avi_proxy",
-            arguments={"method": method, "path": path},
-            risk=Risk.DESTRUCTIVE,
-            result=result,  # type: ignore[arg-type]
-            detail=detail[:200],
-            tenant=tenant,
-        )
-    )
+    if risk is Risk.READ:
+        try:
+            resp = await client.request_full(method, path, params=query or None, tenant=tenant)
+        except AviError as exc:
+            raise ApiError(_status(exc), f"controller: {redact(exc.message)}") from None
+        if resp.body is None:
+            return web.Response(status=resp.status)
+        return web.json_response(redact(resp.body), status=resp.status)
+    text = (await request.text()).strip() if method in ("POST", "PUT", "PATCH") else ""
+    if text:
+        try:
+            json.loads(text)
+        except ValueError:
+            raise ApiError(400, "body: not valid JSON", field="body") from None
+    arguments = {
+        "method": method,
+        "path": path,
+        "query": urlencode(query or {}) or None,
+        "body": text or None,
+    }
+    reply = await agent.propose(
+        inbound(ident, f"{method} {path}", PROXY_CONVERSATION), "execute_generic_operation",
+        {k: v for k, v in arguments.items() if v is not None},
+    )  # fmt: skip
+    if reply.pending_action is None:
+        raise ApiError(400, reply.text or "the change could not be prepared")
+    return web.json_response(ChatResponse.of(reply, PROXY_CONVERSATION).model_dump(mode="json"), status=202)
 
 
 def setup_proxy(app: web.Application, client: AviClient) -> None:

@@ -196,6 +196,15 @@ class Agent:
             return self._reply(turn, "command", [TextPart(markdown=text)])
         return self._reply(turn, "command", [ErrorPart(message=res.message)])
 
+    async def propose(self, inbound: Inbound, tool: str, arguments: dict[str, Any]) -> Reply:
+        """Run one tool directly (no model): a read answers, a write becomes a pending action.
+
+        For channels with their own structured entry points (the web API's controller proxy), so
+        their writes take the same confirmation, permission and audit path as every other write.
+        """
+        turn = self._turn(inbound)
+        return await self._tool_command(turn, tool, arguments)
+
     # -- for channels: history, models, status ---------------------------------------------------
 
     @property

@@ -358,16 +358,26 @@ async def test_proxy_user_without_rights_gets_403_on_avi_writes(sim: RunningSim,
         assert refused.status == 403
         assert "admin" in (await refused.json())["error"]
         assert await env.ops.client.get_by_name("pool", "new-pool") is None
-        # An admin may write; it is audited.
+        # An admin may write, but like every write it waits for a confirmation, then is audited.
         bob = {"X-Forwarded-User": "bob"}
         bob_csrf = (await (await env.client.get("/api/session", headers=bob)).json())["csrf_token"]
-        created = await env.client.post(
-            "/api/avi/pool", json={"name": "new-pool"}, headers={**bob, "X-CSRF-Token": bob_csrf}
+        bob_headers = {**bob, "X-CSRF-Token": bob_csrf}
+        proposed = await env.client.post("/api/avi/pool", json={"name": "new-pool"}, headers=bob_headers)
+        assert proposed.status == 202, await proposed.text()
+        pending = (await proposed.json())["pending_action"]
+        assert "POST /api/pool" in pending["summary"]
+        assert await env.ops.client.get_by_name("pool", "new-pool") is None  # nothing ran yet
+        done = await env.client.post(
+            f"/api/actions/{pending['id']}/confirm",
+            json={"conversation_id": "avi-proxy"},
+            headers=bob_headers,
         )
-        assert created.status in (200, 201), await created.text()
+        assert done.status == 200, await done.text()
         assert await env.ops.client.get_by_name("pool", "new-pool") is not None
         entries = await env.runtime.agent.audit.recent(5)
-        assert (entries[0].action, entries[0].user_id, entries[0].result) == ("avi_proxy", "bob", "ok")
+        assert (entries[0].action, entries[0].user_id, entries[0].result) == (
+            "execute_generic_operation", "bob", "ok",
+        )  # fmt: skip
         # Without the header, from the proxy: no one.
         assert (await env.client.get("/api/session")).status == 401
         # A path outside /api is refused before anything is sent.
