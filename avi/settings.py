@@ -6,7 +6,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from common.settings import EnvFirstSettings
 
 
 def normalize_controller_url(value: str) -> str:
@@ -29,21 +31,6 @@ def normalize_controller_url(value: str) -> str:
         raise ValueError(f"bad port in {value!r}") from exc
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
-
-
-class EnvFirstSettings(BaseSettings):
-    """A settings section whose environment variables win over the values read from config.yaml."""
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return env_settings, init_settings, file_secret_settings
 
 
 class AviSettings(EnvFirstSettings):

@@ -12,10 +12,11 @@ from pydantic_settings import SettingsConfigDict
 
 from adapters.slack.settings import SlackSettings
 from adapters.web.settings import WebSettings
-from avi.settings import AviSettings, EnvFirstSettings
+from avi.settings import AviSettings
 from bot.agent import AgentSettings
 from bot.history import HistorySettings
 from bot.permissions import AccessSettings
+from common.settings import EnvFirstSettings
 from llm.settings import LLMSettings
 
 DEFAULT_CONFIG_FILES = ("config.yaml",)

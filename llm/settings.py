@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from common.settings import EnvFirstSettings
 
 
-class LLMSettings(BaseSettings):
+class LLMSettings(EnvFirstSettings):
     """Which Ollama server and model to use, and the fixed context size sent on every call."""
 
     model_config = SettingsConfigDict(env_prefix="LLM_", extra="forbid", populate_by_name=True)
@@ -24,15 +26,3 @@ class LLMSettings(BaseSettings):
     think: bool | Literal["low", "medium", "high"] | None = Field(
         None, description="sent as `think` when set; None leaves the model's default (gpt-oss takes levels)"
     )
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Environment first: an operator's OLLAMA_HOST beats the file.
-        return env_settings, init_settings, file_secret_settings

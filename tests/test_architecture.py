@@ -9,6 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN: dict[str, set[str]] = {
+    "common": {"avi", "bot", "llm", "adapters", "avibot"},
     "avi": {"bot", "llm", "adapters", "avibot"},
     "llm": {"bot", "avi", "adapters", "avibot"},
     "bot": {"adapters", "avibot"},

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from common.settings import EnvFirstSettings
 
 SLACK_API_URL = "https://slack.com/api/"
 
 
-class SlackSettings(BaseSettings):
+class SlackSettings(EnvFirstSettings):
     """Tokens and tuning of the Slack channel. Without a bot token the channel is simply off."""
 
     model_config = SettingsConfigDict(env_prefix="SLACK_", extra="forbid")
@@ -36,17 +38,6 @@ class SlackSettings(BaseSettings):
     read_thread_context: int = Field(
         20, ge=0, le=200, description="earlier thread messages read when first mentioned in a thread"
     )
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return env_settings, init_settings, file_secret_settings
 
     @property
     def socket_mode(self) -> bool:
