@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SDK_DIR := .cache/avisdk
 
-.PHONY: test lint bench sim install sdk redis chromium demo clean
+.PHONY: test lint bench sim install sdk redis chromium demo teams-package clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ bench: install redis
 demo: install
 	@echo "avibot demo: open http://127.0.0.1:8080 (Ctrl+C to stop)"
 	$(BIN)/avibot serve --demo
+
+# The Teams app package to upload: TEAMS_APP_ID=<Azure app id> [TEAMS_BOT_DOMAIN=host] make teams-package
+teams-package: install
+	$(BIN)/python scripts/teams_package.py
 
 sim: install
 	$(BIN)/avibot sim

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import SettingsConfigDict
 
 from adapters.slack.settings import SlackSettings
+from adapters.teams.settings import TeamsSettings
 from adapters.web.settings import WebSettings
 from avi.settings import AviSettings
 from bot.agent import AgentSettings
@@ -73,6 +74,7 @@ class Settings(BaseModel):
     access: AccessSettings
     agent: AgentSettings
     slack: SlackSettings = Field(default_factory=SlackSettings)
+    teams: TeamsSettings = Field(default_factory=TeamsSettings)
     web: WebSettings = Field(default_factory=WebSettings)
 
     def require_avi(self) -> AviSettings:
@@ -93,6 +95,7 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "access": AccessSettings,
     "agent": AgentSettings,
     "slack": SlackSettings,
+    "teams": TeamsSettings,
     "web": WebSection,
 }
 # Sections whose fields environment variables override (the others are maps or tuning, file only).
@@ -104,6 +107,7 @@ _ENV_PREFIX = {
     "redis": "REDIS_",
     "web": "AVIBOT_",
     "slack": "SLACK_",
+    "teams": "TEAMS_",
 }
 
 

@@ -109,6 +109,7 @@ async def run_serve(args: argparse.Namespace) -> int:
         print(f"  store:      {runtime.store}", flush=True)
         print(f"  auth:       {auth_line(settings)}", flush=True)
         print(f"  {settings.slack.status()}", flush=True)
+        print(f"  {settings.teams.status()}", flush=True)
         await _until_stopped()
     finally:
         if runner is not None:

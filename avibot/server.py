@@ -9,6 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from adapters.slack import setup_slack
+from adapters.teams import setup_teams
 from adapters.web import WebInfo, setup_web
 from adapters.web.security import allow_channel_path
 from avibot.config import Settings
@@ -46,6 +47,16 @@ def create_server_app(runtime: Runtime, settings: Settings) -> web.Application:
     )
     if slack is not None and not settings.slack.socket_mode:
         allow_channel_path(app, settings.slack.path)  # Slack signs its requests; Bolt verifies them
+    teams = setup_teams(
+        app,
+        runtime.agent,
+        settings.teams,
+        runtime.redis,
+        prefix=settings.redis.prefix,
+        controller=runtime.controller,
+    )
+    if teams is not None:
+        allow_channel_path(app, settings.teams.path)  # the channel checks the Bot Framework JWT (or loopback)
     app.router.add_get("/metrics", metrics_handler)
     return app
 

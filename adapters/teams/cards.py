@@ -1,0 +1,325 @@
+"""Reply -> Adaptive Card 1.5 (what Teams renders), as plain dicts: no SDK, no I/O.
+
+Teams rejects a message over about 28 KB, so the card is measured after rendering and tables are cut
+(then long text clipped) until it fits, always saying "and N more" rather than failing. A pending
+write becomes Confirm/Cancel buttons: `Action.Execute` (Universal Actions, answered in place by an
+invoke) with an `Action.Submit` fallback for clients without it; both carry the action id and the
+conversation key, which the core checks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from bot.types import (
+    ConfirmationPart,
+    ErrorPart,
+    FactsPart,
+    Part,
+    PendingActionView,
+    Reply,
+    Risk,
+    SeriesPart,
+    TablePart,
+    TextPart,
+)
+
+CARD_VERSION = "1.5"
+CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+MAX_CARD_BYTES = 24_000  # Teams' limit is ~28 KB for the whole activity; keep room for the envelope
+TABLE_ROW_STEPS = (40, 20, 10, 5, 2)
+TEXT_CHARS = 6000
+CELL_CHARS = 60
+DIFF_LINES = 40
+MAX_TABLE_COLUMNS = 8
+SPARK = "▁▂▃▄▅▆▇█"
+SPARK_POINTS = 48
+
+CONFIRM_VERB = "avi_confirm"
+CANCEL_VERB = "avi_cancel"
+Element = dict[str, Any]
+Card = dict[str, Any]
+
+
+def clip(text: str, limit: int, marker: str = "…") -> str:
+    return text if len(text) <= limit else text[: max(0, limit - len(marker))] + marker
+
+
+def text_block(text: str, **style: Any) -> Element:
+    return {"type": "TextBlock", "text": text or " ", "wrap": True, **style}
+
+
+def subtle(text: str) -> Element:
+    return text_block(text, size="Small", isSubtle=True, spacing="Small")
+
+
+def more_line(hidden: int, noun: str) -> Element:
+    return subtle(f"… and {hidden} {noun}")
+
+
+# -- text ------------------------------------------------------------------------------------------
+
+_FENCE = re.compile(r"^```[\w+-]*\s*$", re.MULTILINE)
+_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*$", re.MULTILINE)
+
+
+def text_elements(markdown: str, limit: int = TEXT_CHARS) -> list[Element]:
+    """TextBlock Markdown covers bold, italic, lists and links; headings become bold lines and code
+    fences monospace blocks (Teams shows neither)."""
+    pieces = _FENCE.split(clip(markdown, limit))
+    out: list[Element] = []
+    for i, piece in enumerate(pieces):
+        if not piece.strip("\n"):
+            continue
+        if i % 2:  # inside a fence
+            out.append(text_block(piece.strip("\n"), fontType="Monospace"))
+        else:
+            out.append(text_block(_HEADING.sub(lambda m: f"**{m.group(1).strip('*')}**", piece.strip("\n"))))
+    return out or [text_block(" ")]
+
+
+# -- parts -----------------------------------------------------------------------------------------
+
+
+def table_elements(part: TablePart, max_rows: int) -> list[Element]:
+    """A 1.5 `Table` with a header row; rows beyond `max_rows` are counted, not sent."""
+    columns = part.columns[:MAX_TABLE_COLUMNS]
+    shown = part.rows[:max_rows]
+
+    def row(cells: list[str], header: bool = False) -> Element:
+        items = [
+            {
+                "type": "TableCell",
+                "items": [text_block(clip(c, CELL_CHARS), weight="Bolder" if header else "Default")],
+            }
+            for c in (cells + [""] * len(columns))[: len(columns)]
+        ]
+        return {"type": "TableRow", "cells": items}
+
+    out: list[Element] = [text_block(part.title, weight="Bolder")] if part.title else []
+    out.append(
+        {
+            "type": "Table",
+            "columns": [{"width": 1} for _ in columns],
+            "firstRowAsHeader": True,
+            "showGridLines": True,
+            "rows": [row(columns, header=True), *(row(r) for r in shown)],
+        }
+    )
+    hidden = part.hidden + len(part.rows) - len(shown)
+    if hidden:
+        out.append(more_line(hidden, "more row" if hidden == 1 else "more rows"))
+    if len(part.columns) > MAX_TABLE_COLUMNS:
+        out.append(subtle(f"{len(part.columns) - MAX_TABLE_COLUMNS} more columns not shown"))
+    return out
+
+
+def facts_elements(part: FactsPart) -> list[Element]:
+    out: list[Element] = [text_block(part.title, weight="Bolder")] if part.title else []
+    facts = [{"title": clip(f.label, 80), "value": clip(f.value, 500) or "-"} for f in part.facts[:60]]
+    out.append({"type": "FactSet", "facts": facts} if facts else text_block("_no facts_"))
+    if len(part.facts) > 60:
+        out.append(more_line(len(part.facts) - 60, "more facts"))
+    return out
+
+
+def sparkline(values: list[float | None], width: int = SPARK_POINTS) -> str:
+    """Unicode block characters, one per point (averaged down to `width`); gaps are spaces."""
+    if len(values) > width:
+        size = len(values) / width
+        buckets = [values[int(i * size) : int((i + 1) * size)] for i in range(width)]
+        values = [
+            (sum(v for v in b if v is not None) / n) if (n := sum(v is not None for v in b)) else None
+            for b in buckets
+        ]
+    known = [v for v in values if v is not None]
+    if not known:
+        return ""
+    low, span = min(known), max(known) - min(known)
+    top = len(SPARK) - 1
+    return "".join(
+        " " if v is None else SPARK[int((v - low) / span * top) if span else len(SPARK) // 2] for v in values
+    )
+
+
+def series_elements(part: SeriesPart) -> list[Element]:
+    values = [p.value for p in part.points]
+    known = [v for v in values if v is not None]
+    unit = f" ({part.unit})" if part.unit else ""
+    head = text_block(f"{part.title}{unit}", weight="Bolder")
+    if not known:
+        return [head, subtle("no data")]
+    stats = f"last {known[-1]:g} · min {min(known):g} · max {max(known):g} · {len(known)} points"
+    return [head, text_block(sparkline(values), fontType="Monospace", spacing="None"), subtle(stats)]
+
+
+def error_elements(part: ErrorPart) -> list[Element]:
+    out = [text_block(f"⚠ {clip(part.message, 1000)}", color="Attention", weight="Bolder")]
+    if part.hint:
+        out.append(text_block(clip(part.hint, 1000), isSubtle=True, spacing="None"))
+    return out
+
+
+def action_data(verb: str, action_id: str, conversation_key: str) -> dict[str, str]:
+    """What a click sends back: `avibot` names the verb (for Action.Submit, which has no verb)."""
+    return {"avibot": verb, "a": action_id, "k": conversation_key}
+
+
+def _button(verb: str, title: str, action_id: str, key: str, style: str) -> Element:
+    data = action_data(verb, action_id, key)
+    return {
+        "type": "Action.Execute",
+        "verb": CONFIRM_VERB if verb == "confirm" else CANCEL_VERB,
+        "title": title,
+        "style": style,
+        "data": data,
+        "fallback": {"type": "Action.Submit", "title": title, "style": style, "data": data},
+    }
+
+
+def change_elements(view: ConfirmationPart | PendingActionView) -> list[Element]:
+    """What will change: the summary and the diff (the part a person must read before clicking)."""
+    risk = "🚨 destructive" if view.risk is Risk.DESTRUCTIVE else "✏ write"
+    out = [
+        text_block(f"**Confirm this change** ({risk})"),
+        text_block(clip(view.summary, 1000), spacing="Small"),
+    ]
+    lines = view.diff[:DIFF_LINES]
+    if lines:
+        body = "\n".join(clip(line, 200) for line in lines)
+        if len(view.diff) > DIFF_LINES:
+            body += f"\n… and {len(view.diff) - DIFF_LINES} more lines"
+        out.append(text_block(body, fontType="Monospace", spacing="Small"))
+    return out
+
+
+def confirmation_elements(part: ConfirmationPart, conversation_key: str) -> list[Element]:
+    destructive = part.risk is Risk.DESTRUCTIVE
+    buttons = [
+        _button(
+            "confirm",
+            "Confirm",
+            part.action_id,
+            conversation_key,
+            "destructive" if destructive else "positive",
+        ),
+        _button("cancel", "Cancel", part.action_id, conversation_key, "default"),
+    ]
+    return [
+        {
+            "type": "Container",
+            "style": "warning" if destructive else "emphasis",
+            "items": [
+                *change_elements(part),
+                {"type": "ActionSet", "actions": buttons},
+                subtle(f"Expires {part.expires_at:%H:%M} UTC · or type `confirm {part.action_id}`"),
+            ],
+        }
+    ]
+
+
+def part_elements(part: Part, conversation_key: str, max_rows: int) -> list[Element]:
+    if isinstance(part, TextPart):
+        return text_elements(part.markdown)
+    if isinstance(part, TablePart):
+        return table_elements(part, max_rows)
+    if isinstance(part, FactsPart):
+        return facts_elements(part)
+    if isinstance(part, SeriesPart):
+        return series_elements(part)
+    if isinstance(part, ErrorPart):
+        return error_elements(part)
+    return confirmation_elements(part, conversation_key)
+
+
+# -- whole cards -----------------------------------------------------------------------------------
+
+
+def footer_text(reply: Reply, controller: str = "") -> str:
+    mode = "assistant (LLM)" if reply.mode == "llm" else "command mode"
+    n = len(reply.tool_calls)
+    tools = f" · {n} tool call{'s' if n != 1 else ''}" if n else ""
+    where = f" · controller {controller}" if controller else ""
+    return f"{mode}{tools}{where}"
+
+
+def card(body: list[Element]) -> Card:
+    return {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": CARD_VERSION,
+        "msteams": {"width": "Full"},
+        "body": body or [text_block(" ")],
+    }
+
+
+def size(content: Card) -> int:
+    return len(json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def _fit(build: Any) -> Card:
+    """Render with fewer table rows until the card fits; as a last resort keep only what must stay."""
+    content: Card = {}
+    for rows in TABLE_ROW_STEPS:
+        content = build(rows)
+        if size(content) <= MAX_CARD_BYTES:
+            return content
+    body = content["body"]
+    kept = [e for e in body if e.get("type") == "Container"][:1]  # the confirmation, if any
+    return card([text_block("The answer was too long for a Teams card; ask for less."), *kept])
+
+
+def render_reply(reply: Reply, *, controller: str = "", footer: bool = True, preface: str = "") -> Card:
+    """The whole reply as one card: parts in order, the confirmation kept, a footer with mode and
+    controller."""
+
+    def build(max_rows: int) -> Card:
+        body: list[Element] = [subtle(preface)] if preface else []
+        for part in reply.parts:
+            body.extend(part_elements(part, reply.conversation_key, max_rows))
+        if footer:
+            body.append(subtle(footer_text(reply, controller)))
+        return card(body)
+
+    return _fit(build)
+
+
+def outcome(view: PendingActionView | None, note: str, result: Reply | None, *, controller: str = "") -> Card:
+    """The confirmation card after a click: the change without its buttons, who did what, the result."""
+
+    def build(max_rows: int) -> Card:
+        body: list[Element] = change_elements(view) if view is not None else []
+        body.append(text_block(note, weight="Bolder", spacing="Medium"))
+        if result is not None:
+            for part in result.parts:
+                body.extend(part_elements(part, result.conversation_key, max_rows))
+            body.append(subtle(footer_text(result, controller)))
+        return card(body)
+
+    return _fit(build)
+
+
+def refusal(view: PendingActionView | None, message: str, key: str) -> Card:
+    """Shown to someone whose click was refused: the change, its buttons still there, and why not."""
+    body: list[Element] = [text_block(f"⚠ {message}", color="Attention", weight="Bolder")]
+    if view is not None:
+        part = ConfirmationPart(
+            action_id=view.id,
+            summary=view.summary,
+            diff=view.diff,
+            risk=view.risk,
+            expires_at=view.expires_at,
+        )
+        body = [*confirmation_elements(part, key), *body]
+    return card(body)
+
+
+def attachment(content: Card) -> dict[str, Any]:
+    return {"contentType": CONTENT_TYPE, "content": content}
+
+
+def plain_summary(reply: Reply, limit: int = 300) -> str:
+    """The activity's `summary`: what a notification shows."""
+    return clip(reply.text.replace("\n", " "), limit) or "avibot"
