@@ -12,6 +12,8 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
+from bot.serial import KeyedLock
+
 DEFAULT_TTL_SECONDS = 3600
 
 
@@ -50,3 +52,10 @@ class MemoryDeduper:
             return False
         self._seen[key] = now + self.ttl_seconds
         return True
+
+
+def channel_guards(redis: Redis | None, *, prefix: str, ttl_seconds: int) -> tuple[EventDeduper, KeyedLock]:
+    """A channel's de-dup and per-conversation ordering: across replicas with Redis, in-process without."""
+    if redis is not None:
+        return RedisDeduper(redis, prefix=prefix, ttl_seconds=ttl_seconds), KeyedLock(redis, prefix=prefix)
+    return MemoryDeduper(ttl_seconds=ttl_seconds), KeyedLock()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from adapters.slack import blocks as bk
 from adapters.slack import events as ev
+from bot.text import sparkline
 from bot.types import (
     ConfirmationPart,
     ErrorPart,
@@ -95,9 +96,9 @@ def test_facts_series_and_errors() -> None:
 
 
 def test_sparkline_downsamples_and_handles_flat_series() -> None:
-    assert len(bk.sparkline([float(i) for i in range(1000)])) == bk.SPARK_POINTS
-    assert bk.sparkline([5.0, 5.0]) == "▅▅"
-    assert bk.sparkline([None, None]) == ""
+    assert len(sparkline([float(i) for i in range(1000)], bk.SPARK_POINTS)) == bk.SPARK_POINTS
+    assert sparkline([5.0, 5.0], bk.SPARK_POINTS) == "▅▅"
+    assert sparkline([None, None], bk.SPARK_POINTS) == ""
 
 
 def test_markdown_becomes_mrkdwn() -> None:

@@ -14,8 +14,7 @@ from slack_bolt.async_app import AsyncApp
 from adapters.slack.app import SlackChannel, build_app, make_client
 from adapters.slack.settings import SlackSettings
 from bot.agent import Agent
-from bot.dedup import MemoryDeduper, RedisDeduper
-from bot.serial import KeyedLock
+from bot.dedup import channel_guards
 
 __all__ = ["SLACK_CHANNEL", "SlackChannel", "SlackSettings", "build_app", "setup_slack"]
 
@@ -41,11 +40,7 @@ def setup_slack(
     if not settings.enabled:
         log.info(settings.status())
         return None
-    if redis is not None:
-        deduper: Any = RedisDeduper(redis, prefix=prefix, ttl_seconds=settings.dedup_ttl_seconds)
-        locks = KeyedLock(redis, prefix=prefix)
-    else:
-        deduper, locks = MemoryDeduper(ttl_seconds=settings.dedup_ttl_seconds), KeyedLock()
+    deduper, locks = channel_guards(redis, prefix=prefix, ttl_seconds=settings.dedup_ttl_seconds)
     channel = SlackChannel(agent, settings, deduper=deduper, locks=locks, controller=controller)
     bolt = build_app(channel, make_client(settings))
     server[SLACK_CHANNEL] = channel

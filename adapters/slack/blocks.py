@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.text import footer_text, series_stats, sparkline
 from bot.types import (
     ConfirmationPart,
     ErrorPart,
@@ -30,7 +31,6 @@ FIELDS_PER_SECTION = 10
 CONTEXT_TEXT = 3000
 FALLBACK_TEXT = 3000  # the notification text; Slack allows 40k but nobody reads that in a toast
 CELL_WIDTH = 40
-SPARK = "▁▂▃▄▅▆▇█"
 SPARK_POINTS = 60
 
 CONFIRM_ACTION = "avi_confirm"
@@ -150,34 +150,14 @@ def facts_blocks(part: FactsPart) -> list[Block]:
     return blocks or [section("_no facts_")]
 
 
-def sparkline(values: list[float | None], width: int = SPARK_POINTS) -> str:
-    """Unicode block characters, one per point (averaged down to `width`); gaps are spaces."""
-    if len(values) > width:
-        size = len(values) / width
-        buckets = [values[int(i * size) : int((i + 1) * size)] for i in range(width)]
-        values = [
-            (sum(v for v in b if v is not None) / n) if (n := sum(v is not None for v in b)) else None
-            for b in buckets
-        ]
-    known = [v for v in values if v is not None]
-    if not known:
-        return ""
-    low, high = min(known), max(known)
-    span = high - low
-    return "".join(
-        " " if v is None else SPARK[int((v - low) / span * (len(SPARK) - 1)) if span else len(SPARK) // 2]
-        for v in values
-    )
-
-
 def series_blocks(part: SeriesPart) -> list[Block]:
     values = [p.value for p in part.points]
     known = [v for v in values if v is not None]
     unit = f" ({escape(part.unit)})" if part.unit else ""
     if not known:
         return [section(f"*{escape(part.title)}*{unit}\n_no data_")]
-    stats = f"last {known[-1]:g} · min {min(known):g} · max {max(known):g} · {len(known)} points"
-    return [section(f"*{escape(part.title)}*{unit}\n`{sparkline(values)}`\n{stats}")]
+    stats = series_stats(known)
+    return [section(f"*{escape(part.title)}*{unit}\n`{sparkline(values, SPARK_POINTS)}`\n{stats}")]
 
 
 def error_blocks(part: ErrorPart) -> list[Block]:
@@ -249,18 +229,11 @@ def part_blocks(part: Part, conversation_key: str = "") -> list[Block]:
 # -- whole messages --------------------------------------------------------------------------------
 
 
-def footer_text(reply: Reply, controller: str = "") -> str:
-    mode = "assistant (LLM)" if reply.mode == "llm" else "command mode"
-    tools = f" · {len(reply.tool_calls)} tool call{'s' if len(reply.tool_calls) != 1 else ''}"
-    where = f" · controller {escape(controller)}" if controller else ""
-    return f"{mode}{tools if reply.tool_calls else ''}{where}"
-
-
 def render_reply(reply: Reply, *, controller: str = "", footer: bool = True, preface: str = "") -> Rendered:
     """The whole reply: parts in order, a confirmation always kept, never more than 50 blocks."""
     key = reply.conversation_key
     must_keep = [b for p in reply.parts if isinstance(p, ConfirmationPart) for b in part_blocks(p, key)]
-    tail = [context(footer_text(reply, controller))] if footer else []
+    tail = [context(footer_text(reply, escape(controller)))] if footer else []
     head = [context(preface)] if preface else []
     budget = MAX_BLOCKS - len(must_keep) - len(tail) - len(head)
     blocks: list[Block] = []

@@ -26,8 +26,7 @@ from adapters.teams.bot import AviTeamsBot, TeamsChannel
 from adapters.teams.proactive import Sender
 from adapters.teams.settings import TeamsSettings
 from bot.agent import Agent
-from bot.dedup import MemoryDeduper, RedisDeduper
-from bot.serial import KeyedLock
+from bot.dedup import channel_guards
 
 __all__ = ["TEAMS_CHANNEL", "TeamsChannel", "TeamsSettings", "is_loopback", "setup_teams"]
 
@@ -81,11 +80,7 @@ def setup_teams(
     except Exception as exc:  # e.g. SingleTenant without a tenant id
         log.error("teams: off, the Bot Framework settings were refused: %s", type(exc).__name__)
         return None
-    if redis is not None:
-        deduper: Any = RedisDeduper(redis, prefix=prefix, ttl_seconds=settings.dedup_ttl_seconds)
-        locks = KeyedLock(redis, prefix=prefix)
-    else:
-        deduper, locks = MemoryDeduper(ttl_seconds=settings.dedup_ttl_seconds), KeyedLock()
+    deduper, locks = channel_guards(redis, prefix=prefix, ttl_seconds=settings.dedup_ttl_seconds)
     sender = Sender(
         adapter, settings.app_id, retries=settings.send_retries, max_wait=settings.max_retry_after_seconds
     )

@@ -13,6 +13,7 @@ import json
 import re
 from typing import Any
 
+from bot.text import footer_text, series_stats, sparkline
 from bot.types import (
     ConfirmationPart,
     ErrorPart,
@@ -34,7 +35,6 @@ TEXT_CHARS = 6000
 CELL_CHARS = 60
 DIFF_LINES = 40
 MAX_TABLE_COLUMNS = 8
-SPARK = "▁▂▃▄▅▆▇█"
 SPARK_POINTS = 48
 
 CONFIRM_VERB = "avi_confirm"
@@ -125,25 +125,6 @@ def facts_elements(part: FactsPart) -> list[Element]:
     return out
 
 
-def sparkline(values: list[float | None], width: int = SPARK_POINTS) -> str:
-    """Unicode block characters, one per point (averaged down to `width`); gaps are spaces."""
-    if len(values) > width:
-        size = len(values) / width
-        buckets = [values[int(i * size) : int((i + 1) * size)] for i in range(width)]
-        values = [
-            (sum(v for v in b if v is not None) / n) if (n := sum(v is not None for v in b)) else None
-            for b in buckets
-        ]
-    known = [v for v in values if v is not None]
-    if not known:
-        return ""
-    low, span = min(known), max(known) - min(known)
-    top = len(SPARK) - 1
-    return "".join(
-        " " if v is None else SPARK[int((v - low) / span * top) if span else len(SPARK) // 2] for v in values
-    )
-
-
 def series_elements(part: SeriesPart) -> list[Element]:
     values = [p.value for p in part.points]
     known = [v for v in values if v is not None]
@@ -151,8 +132,9 @@ def series_elements(part: SeriesPart) -> list[Element]:
     head = text_block(f"{part.title}{unit}", weight="Bolder")
     if not known:
         return [head, subtle("no data")]
-    stats = f"last {known[-1]:g} · min {min(known):g} · max {max(known):g} · {len(known)} points"
-    return [head, text_block(sparkline(values), fontType="Monospace", spacing="None"), subtle(stats)]
+    stats = series_stats(known)
+    line = sparkline(values, SPARK_POINTS)
+    return [head, text_block(line, fontType="Monospace", spacing="None"), subtle(stats)]
 
 
 def error_elements(part: ErrorPart) -> list[Element]:
@@ -235,14 +217,6 @@ def part_elements(part: Part, conversation_key: str, max_rows: int) -> list[Elem
 
 
 # -- whole cards -----------------------------------------------------------------------------------
-
-
-def footer_text(reply: Reply, controller: str = "") -> str:
-    mode = "assistant (LLM)" if reply.mode == "llm" else "command mode"
-    n = len(reply.tool_calls)
-    tools = f" · {n} tool call{'s' if n != 1 else ''}" if n else ""
-    where = f" · controller {controller}" if controller else ""
-    return f"{mode}{tools}{where}"
 
 
 def card(body: list[Element]) -> Card:
