@@ -15,7 +15,7 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,22 @@ Params = Mapping[str, Any]
 _UUID_RE = re.compile(r"^[a-z][a-z0-9]*-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _SE_UUID_RE = re.compile(r"^se-[0-9a-f]{6,}$")
 _SESSION_COOKIES = ("csrftoken", "sessionid", "avi-sessionid")
+
+
+@dataclass(frozen=True)
+class RequestEvent:
+    """One HTTP request to the controller, told to the client's observers (metrics, logs).
+
+    `status` is the HTTP status, or None when no answer came (timeout, connection refused).
+    """
+
+    method: str
+    path: str
+    status: int | None
+    seconds: float
+
+
+RequestObserver = Callable[[RequestEvent], None]
 
 
 @dataclass
@@ -135,8 +151,10 @@ class AviClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         retry_backoff: float = 0.25,
+        observers: list[RequestObserver] | None = None,
     ) -> None:
         self._settings = settings
+        self.observers: list[RequestObserver] = list(observers or [])
         self._base_url = settings.base_url
         self._http = build_http_client(settings, transport)
         self._retry_backoff = retry_backoff
@@ -339,7 +357,9 @@ class AviClient:
                     path=path,
                 )
             finally:
-                self.stats.http_seconds += time.perf_counter() - started
+                elapsed = time.perf_counter() - started
+                self.stats.http_seconds += elapsed
+            self._notify(RequestEvent(method, path, resp.status_code if error is None else None, elapsed))
             if error is None:
                 if resp.status_code not in RETRYABLE_STATUS or attempt == attempts - 1:
                     log.debug("%s %s -> %s", method, path, resp.status_code)
@@ -350,6 +370,13 @@ class AviClient:
             self.stats.retries += 1
             await asyncio.sleep(backoff_delay(attempt, self._retry_backoff))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _notify(self, event: RequestEvent) -> None:
+        for observer in self.observers:
+            try:
+                observer(event)
+            except Exception:  # watching a request must never break it
+                log.exception("controller request observer failed")
 
     def _absorb_cookies(self, resp: httpx.Response, session: _Session) -> None:
         """Sliding sessions: a response may re-set the session cookies or issue a new csrftoken."""

@@ -17,8 +17,7 @@ from typing import Any
 from avibot.config import load_settings
 from avibot.factory import Runtime, build_runtime
 from avibot.logging_setup import setup_logging
-from bot.agent import Delta
-from bot.types import Inbound, Reply, TextPart, User, render_plain
+from bot.types import Delta, Inbound, Reply, TextPart, User, render_plain
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -86,13 +85,13 @@ class Terminal:
     async def ask(self, text: str) -> Reply:
         streamed = False
         reply: Reply | None = None
-        async for event in self.runtime.agent.stream(self.inbound(text)):
+        async for event in self.runtime.turns.stream(self.inbound(text)):
             if isinstance(event, Delta):
                 if not self.as_json:
                     print(event.text, end="", flush=True)
                     streamed = True
             else:
-                reply = event
+                reply = event.reply
         assert reply is not None
         if streamed:
             print()
@@ -127,13 +126,9 @@ async def run_chat(args: argparse.Namespace) -> int:
         conversation_id = args.conversation or secrets.token_hex(4)
         term = Terminal(runtime, conversation_id, args.json)
         if args.confirm or args.cancel:
-            agent = runtime.agent
-            inbound = term.inbound(f"confirm {args.confirm}" if args.confirm else f"cancel {args.cancel}")
-            if args.confirm:
-                reply = await agent.confirm(args.confirm, inbound)
-            else:
-                reply = await agent.cancel(args.cancel, inbound)
-            term.show(reply, streamed=False)
+            verb, action_id = ("confirm", args.confirm) if args.confirm else ("cancel", args.cancel)
+            result = await runtime.turns.settle(verb, action_id, term.inbound(f"{verb} {action_id}"))
+            term.show(result.reply, streamed=False)
             return 0
         question = " ".join(args.question).strip()
         if question:

@@ -23,9 +23,12 @@ from avi.simulator import SimulatorConfig, create_app
 from avibot.config import Settings
 from bot.agent import Agent
 from bot.audit import MemoryAuditLog, RedisAuditLog
+from bot.dedup import channel_guards
+from bot.events import Observers
 from bot.history import MemoryConversationStore, RedisConversationStore
 from bot.pending import MemoryPendingStore, RedisPendingStore
 from bot.tools import build_catalogue
+from bot.turns import Turns
 from llm.client import OllamaChat
 from llm.errors import LLMError
 
@@ -33,13 +36,16 @@ log = logging.getLogger("avibot")
 
 DEMO_OBJECTS = 120
 PROBE_SECONDS = 5.0
+DEDUP_SECONDS = 3600  # how long a platform's event id is remembered (Slack retries within minutes)
 
 
 @dataclass
 class Runtime:
-    """A built agent and what it needs closed at the end; `notes` say what runs (for the banner)."""
+    """A built agent, the turn entry the channels use, and what needs closing at the end."""
 
     agent: Agent
+    turns: Turns
+    observers: Observers
     client: AviClient
     controller: str
     llm_mode: str
@@ -127,6 +133,7 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
             ok, llm_mode, offline_reason = await probe_llm(candidate)
             llm = candidate if ok else None
 
+        observers = Observers()
         agent = Agent(
             ops=AviOperations(client),
             catalogue=build_catalogue(),
@@ -138,10 +145,15 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
             num_ctx=settings.llm.num_ctx,
             default_tenant=avi_settings.tenant,
             settings=settings.agent,
+            offline_reason=offline_reason,
+            observers=observers,
+            controller=controller,
         )
-        agent.offline_reason = offline_reason
+        deduper, locks = channel_guards(shared, prefix=settings.redis.prefix, ttl_seconds=DEDUP_SECONDS)
         return Runtime(
             agent=agent,
+            turns=Turns(agent, deduper=deduper, locks=locks, observers=observers),
+            observers=observers,
             client=client,
             controller=controller,
             llm_mode=llm_mode,

@@ -1,7 +1,7 @@
 """The one aiohttp application: the web channel, health, metrics and the controller proxy.
 
 `create_server_app(runtime, settings)` is what `avibot serve`, the tests and the benchmark run; it
-instruments the runtime's parts for /metrics before any channel sees the agent.
+subscribes /metrics to what the runtime's parts report.
 """
 
 from __future__ import annotations
@@ -25,10 +25,8 @@ MAX_BODY_BYTES = 256 * 1024
 def create_server_app(runtime: Runtime, settings: Settings) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     metrics = Metrics()
-    metrics.instrument_agent(runtime.agent)
-    if runtime.agent.llm is not None:
-        metrics.instrument_llm(runtime.agent.llm)
-    metrics.instrument_client(runtime.client)
+    metrics.subscribe(runtime.observers)
+    runtime.client.observers.append(metrics.observe_request)
     app[METRICS] = metrics
     info = WebInfo(controller=runtime.controller, llm_mode=runtime.llm_mode, store=runtime.store)
     setup_web(app, runtime.agent, settings.web, info)

@@ -18,8 +18,8 @@ DEFAULT_TTL_SECONDS = 3600
 
 
 class EventDeduper(Protocol):
-    async def first_time(self, key: str) -> bool:
-        """True exactly once per key within the TTL; False for a repeat."""
+    async def first_time(self, key: str, ttl_seconds: int | None = None) -> bool:
+        """True exactly once per key within the TTL (the store's own unless given); False for a repeat."""
         ...
 
 
@@ -31,8 +31,9 @@ class RedisDeduper:
         self.prefix = prefix
         self.ttl_seconds = ttl_seconds
 
-    async def first_time(self, key: str) -> bool:
-        return bool(await self.redis.set(f"{self.prefix}dedup:{key}", 1, nx=True, ex=self.ttl_seconds))
+    async def first_time(self, key: str, ttl_seconds: int | None = None) -> bool:
+        ttl = ttl_seconds or self.ttl_seconds
+        return bool(await self.redis.set(f"{self.prefix}dedup:{key}", 1, nx=True, ex=ttl))
 
 
 class MemoryDeduper:
@@ -43,14 +44,14 @@ class MemoryDeduper:
         self.max_keys = max_keys
         self._seen: dict[str, float] = {}
 
-    async def first_time(self, key: str) -> bool:
+    async def first_time(self, key: str, ttl_seconds: int | None = None) -> bool:
         now = time.monotonic()
         if len(self._seen) >= self.max_keys:
             self._seen = {k: t for k, t in self._seen.items() if t > now}
         expires = self._seen.get(key)
         if expires is not None and expires > now:
             return False
-        self._seen[key] = now + self.ttl_seconds
+        self._seen[key] = now + (ttl_seconds or self.ttl_seconds)
         return True
 
 

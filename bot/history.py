@@ -44,7 +44,17 @@ class ConversationStore(Protocol):
         """Add one turn's messages, trim to the newest `max_messages`, renew the TTL."""
         ...
 
-    async def clear(self, key: str) -> None: ...
+    async def clear(self, key: str) -> None:
+        """Forget the messages and the conversation's model choice."""
+        ...
+
+    async def get_model(self, key: str) -> str | None:
+        """The model chosen for this conversation with `model use`, if any (every replica agrees)."""
+        ...
+
+    async def set_model(self, key: str, name: str) -> None:
+        """Keep a model choice as long as the conversation's history is kept."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -120,8 +130,18 @@ class RedisConversationStore:
             pipe.expire(k, self.ttl_seconds)
             await pipe.execute()
 
+    def model_key(self, key: str) -> str:
+        return f"{self.prefix}chatmodel:{key}"
+
     async def clear(self, key: str) -> None:
-        await self.redis.delete(self.key(key))
+        await self.redis.delete(self.key(key), self.model_key(key))
+
+    async def get_model(self, key: str) -> str | None:
+        value = await self.redis.get(self.model_key(key))
+        return value.decode() if isinstance(value, bytes) else value
+
+    async def set_model(self, key: str, name: str) -> None:
+        await self.redis.set(self.model_key(key), name, ex=self.ttl_seconds)
 
     async def close(self) -> None:
         if self._owns_client:
@@ -143,6 +163,7 @@ class MemoryConversationStore:
         self._clock = clock
         # key -> (JSON messages, monotonic deadline). No await inside a method: each call is atomic.
         self._data: dict[str, tuple[list[str], float]] = {}
+        self._models: dict[str, tuple[str, float]] = {}  # key -> (model, monotonic deadline)
 
     @classmethod
     def from_settings(cls, settings: HistorySettings) -> MemoryConversationStore:
@@ -171,12 +192,26 @@ class MemoryConversationStore:
 
     async def clear(self, key: str) -> None:
         self._data.pop(key, None)
+        self._models.pop(key, None)
+
+    async def get_model(self, key: str) -> str | None:
+        entry = self._models.get(key)
+        if entry is None or entry[1] <= self._clock():
+            self._models.pop(key, None)
+            return None
+        return entry[0]
+
+    async def set_model(self, key: str, name: str) -> None:
+        now = self._clock()
+        self._sweep(now)
+        self._models[key] = (name, now + self.ttl_seconds)
 
     async def close(self) -> None:
         self._data.clear()
+        self._models.clear()
 
     def _sweep(self, now: float) -> None:
         """Forget expired conversations, so a long-running demo does not grow without bound."""
-        expired = [k for k, (_, deadline) in self._data.items() if deadline <= now]
-        for k in expired:
-            del self._data[k]
+        for table in (self._data, self._models):
+            for k in [k for k, (_, deadline) in table.items() if deadline <= now]:
+                del table[k]

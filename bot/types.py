@@ -6,9 +6,10 @@ text), so a part carries data, never markup for one platform.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, assert_never
 
 from pydantic import BaseModel, Field
 
@@ -31,6 +32,27 @@ class Risk(StrEnum):
     READ = "read"
     WRITE = "write"
     DESTRUCTIVE = "destructive"
+
+
+class Outcome(StrEnum):
+    """How a turn ended, said by the core so that no channel has to guess it from a Reply's shape."""
+
+    ANSWERED = "answered"  # a question answered (its parts may still carry errors, e.g. an unknown name)
+    PENDING = "pending"  # a write is awaiting Confirm / Cancel
+    DONE = "done"  # a confirmed write ran, and the controller shows it
+    FAILED = "failed"  # a confirmed write did not happen
+    UNKNOWN = "unknown"  # a confirmed write was sent but its result cannot be told
+    CANCELLED = "cancelled"
+    REFUSED = "refused"  # not allowed: role, read-only mode, or another conversation's action
+    EXPIRED = "expired"  # the action id is unknown or has expired
+    ALREADY_SETTLED = "already_settled"  # someone confirmed or cancelled it first
+
+
+class Visibility(StrEnum):
+    """Who should see a result: everyone where it was asked, or only the person who asked."""
+
+    EVERYONE = "everyone"
+    ASKER = "asker"
 
 
 class User(BaseModel):
@@ -147,6 +169,13 @@ class PendingActionView(BaseModel):
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class Delta:
+    """A piece of the answer's text, streamed before the final result."""
+
+    text: str
+
+
 class Reply(BaseModel):
     """The core's answer to one Inbound, rendered by each adapter in its own way."""
 
@@ -162,35 +191,58 @@ class Reply(BaseModel):
         return "\n\n".join(filter(None, (render_plain(p) for p in self.parts)))
 
 
-def render_plain(part: TextPart | TablePart | FactsPart | SeriesPart | ErrorPart | ConfirmationPart) -> str:
+@dataclass
+class TurnResult:
+    """What a channel gets back for one message, confirm or cancel: the Reply, how the turn ended,
+    who should see it, the action it proposed or settled (when known) and the controller it spoke to.
+
+    Channels render this; they never infer the outcome from the Reply's parts.
+    """
+
+    reply: Reply
+    outcome: Outcome
+    visibility: Visibility = Visibility.EVERYONE
+    action: PendingActionView | None = None
+    controller: str = ""
+
+
+def render_plain(part: Part) -> str:
     """A part as plain text, for channels without rich formatting."""
-    if isinstance(part, TextPart):
-        return part.markdown
-    if isinstance(part, TablePart):
-        widths = [len(c) for c in part.columns]
-        for row in part.rows:
-            widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=False)]
-        lines = [part.title] if part.title else []
-        lines.append("  ".join(c.ljust(w) for c, w in zip(part.columns, widths, strict=False)).rstrip())
-        for row in part.rows:
-            lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip())
-        if part.hidden:
-            lines.append(f"... and {part.hidden} more")
-        return "\n".join(lines)
-    if isinstance(part, FactsPart):
-        lines = [part.title] if part.title else []
-        lines += [f"{f.label}: {f.value}" for f in part.facts]
-        return "\n".join(lines)
-    if isinstance(part, SeriesPart):
-        values = [p.value for p in part.points if p.value is not None]
-        if not values:
-            return f"{part.title}: no data"
-        return (
-            f"{part.title} ({part.unit}): last {values[-1]:g}, min {min(values):g}, max {max(values):g}, "
-            f"{len(values)} points"
-        )
-    if isinstance(part, ErrorPart):
-        return f"Error: {part.message}" + (f"\nHint: {part.hint}" if part.hint else "")
-    lines = [f"Confirmation needed ({part.risk.value}): {part.summary}", *part.diff]
-    lines.append(f"Action id {part.action_id}, expires {part.expires_at:%H:%M:%S} UTC.")
+    match part:
+        case TextPart():
+            return part.markdown
+        case TablePart():
+            return _plain_table(part)
+        case FactsPart():
+            lines = [part.title] if part.title else []
+            lines += [f"{f.label}: {f.value}" for f in part.facts]
+            return "\n".join(lines)
+        case SeriesPart():
+            values = [p.value for p in part.points if p.value is not None]
+            if not values:
+                return f"{part.title}: no data"
+            return (
+                f"{part.title} ({part.unit}): last {values[-1]:g}, min {min(values):g}, "
+                f"max {max(values):g}, {len(values)} points"
+            )
+        case ErrorPart():
+            return f"Error: {part.message}" + (f"\nHint: {part.hint}" if part.hint else "")
+        case ConfirmationPart():
+            lines = [f"Confirmation needed ({part.risk.value}): {part.summary}", *part.diff]
+            lines.append(f"Action id {part.action_id}, expires {part.expires_at:%H:%M:%S} UTC.")
+            return "\n".join(lines)
+        case _:
+            assert_never(part)
+
+
+def _plain_table(part: TablePart) -> str:
+    widths = [len(c) for c in part.columns]
+    for row in part.rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=False)]
+    lines = [part.title] if part.title else []
+    lines.append("  ".join(c.ljust(w) for c, w in zip(part.columns, widths, strict=False)).rstrip())
+    for row in part.rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip())
+    if part.hidden:
+        lines.append(f"... and {part.hidden} more")
     return "\n".join(lines)

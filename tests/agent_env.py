@@ -16,7 +16,7 @@ from bot.history import RedisConversationStore
 from bot.pending import RedisPendingStore
 from bot.permissions import AccessSettings
 from bot.tools import build_catalogue
-from bot.types import Inbound, Role, User
+from bot.types import Inbound, Reply, Role, User
 from llm.client import OllamaChat
 from llm.settings import LLMSettings
 
@@ -37,6 +37,13 @@ class AgentEnv:
 
     def inbound(self, text: str, user: User = OPERATOR, key: str = "slack:T1:C1:100.1") -> Inbound:
         return Inbound(platform="slack", conversation_key=key, channel="C1", user=user, text=text)
+
+    async def handle(self, inbound: Inbound) -> Reply:
+        """The agent's Reply for one message (tests of outcomes call `agent.handle` itself)."""
+        return (await self.agent.handle(inbound)).reply
+
+    async def confirm(self, action_id: str, inbound: Inbound) -> Reply:
+        return (await self.agent.confirm(action_id, inbound)).reply
 
 
 MakeAgent = Callable[..., Awaitable[AgentEnv]]

@@ -16,6 +16,7 @@ from avi.errors import (
     AviUnavailableError,
     AviValidationError,
 )
+from bot.validation import describe
 
 
 class ToolError(Exception):
@@ -54,12 +55,5 @@ def translate(exc: Exception, lookup_tool: str = "") -> ToolError:
         return ToolError(exc.message, _hint(exc, lookup_tool))
     if isinstance(exc, ValueError):
         # pydantic's ValidationError is a ValueError: keep only the messages, not the URLs and input.
-        errors = getattr(exc, "errors", None)
-        if callable(errors):
-            text = "; ".join(
-                f"{'.'.join(str(p) for p in e.get('loc', ())) or 'value'}: {e.get('msg')}" for e in errors()
-            )
-        else:
-            text = str(exc)
-        return ToolError(text, "check the arguments")
+        return ToolError(describe(exc, "value"), "check the arguments")
     raise exc

@@ -1,0 +1,248 @@
+"""Tool invocation: validate, permit, then run a read or plan a write; run confirmed writes; audit.
+
+Every tool call goes through here, whether the model asked for it, a command did, or a person
+confirmed a pending action, so the checks, the wording of errors and the audit are the same for
+all of them. Nothing here raises: an Invocation says what happened.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.audit import AuditEntry, AuditLog, AuditResult
+from bot.events import ActionEvent, Observers, ToolCalled
+from bot.history import ConversationStore
+from bot.pending import PendingAction, PendingStore
+from bot.permissions import Access
+from bot.tools import ToolCatalogue, ToolError
+from bot.tools.base import Tool, ToolContext, ToolResult
+from bot.turn_state import TurnState
+from bot.types import ErrorPart, Outcome, Part, Risk, TextPart, ToolCallRecord, utcnow
+from bot.validation import describe
+from llm.schema import flat_tool
+
+
+@dataclass
+class Invocation:
+    """The outcome of one tool call, in the loop or from a command."""
+
+    record: ToolCallRecord
+    result: ToolResult | None = None
+    pending: PendingAction | None = None
+    error: str = ""
+    hint: str = ""
+    refused: bool = False  # not allowed (role or read-only), as opposed to a failed call
+
+    def for_model(self) -> str:
+        if self.result is not None:
+            return json.dumps(self.result.data, default=str, separators=(",", ":"))
+        if self.pending is not None:
+            return json.dumps(
+                {
+                    "status": "awaiting confirmation, NOT executed",
+                    "action_id": self.pending.id,
+                    "summary": self.pending.summary,
+                    "tell_user": "show the summary and ask them to confirm or cancel",
+                }
+            )
+        return json.dumps({"error": self.error, "hint": self.hint})
+
+    def summary_line(self) -> str:
+        """What the conversation's history keeps of a command's call."""
+        if self.result is not None:
+            return f"[{self.record.name}] {self.result.summary}"
+        if self.pending is not None:
+            return f"[{self.record.name}] awaiting confirmation: {self.pending.summary}"
+        return f"[{self.record.name}] error: {self.error}"
+
+
+@dataclass
+class Execution:
+    """A confirmed write, run: what to show and how it ended."""
+
+    parts: list[Part]
+    outcome: Outcome
+
+
+class ToolInvoker:
+    def __init__(
+        self,
+        *,
+        catalogue: ToolCatalogue,
+        pending: PendingStore,
+        audit: AuditLog,
+        history: ConversationStore,
+        observers: Observers,
+        pending_ttl_seconds: int,
+    ) -> None:
+        self.catalogue = catalogue
+        self.pending = pending
+        self.audit = audit
+        self.history = history
+        self.observers = observers
+        self.pending_ttl_seconds = pending_ttl_seconds
+        self._schemas: dict[str, dict[str, Any]] = {}  # tool name -> flat schema, built once
+
+    # -- what the model is offered ---------------------------------------------------------------
+
+    def schema(self, tool: Tool) -> dict[str, Any]:
+        """The tool's flat schema; building it costs ~0.3 ms, so once per tool, not per turn."""
+        schema = self._schemas.get(tool.name)
+        if schema is None:
+            schema = self._schemas[tool.name] = flat_tool(
+                tool.name, tool.description, tool.args.model_json_schema()
+            )
+        return schema
+
+    def allowed_tools(self, access: Access) -> list[Tool]:
+        allowed = {risk for risk in Risk if access.allows(risk)}
+        return [tool for tool in self.catalogue.all() if tool.risk in allowed or tool.risk_of is not None]
+
+    # -- one call ----------------------------------------------------------------------------------
+
+    def _called(self, record: ToolCallRecord) -> None:
+        name = record.name if record.name in self.catalogue else "unknown"
+        self.observers.emit(ToolCalled(tool=name, ok=record.ok))
+
+    async def invoke(
+        self, turn: TurnState, name: str, raw: Any, argument_error: str | None = None
+    ) -> Invocation:
+        """Validate, check the role, then run a read or plan a write; never raises."""
+        inv = await self._invoke(turn, name, raw, argument_error)
+        self._called(inv.record)
+        if inv.pending is not None:
+            self.observers.emit(ActionEvent(event="proposed", outcome=Outcome.PENDING))
+        return inv
+
+    async def _invoke(self, turn: TurnState, name: str, raw: Any, argument_error: str | None) -> Invocation:
+        arguments = raw if isinstance(raw, dict) else {}
+        record = ToolCallRecord(name=name, arguments=arguments, ok=False)
+        turn.records.append(record)
+        tool = self.catalogue.get(name)
+        if tool is None:
+            record.error = f"unknown tool {name}"
+            return Invocation(
+                record, error=f"There is no tool named {name!r}.", hint="Use one of the tools you were given."
+            )
+        if argument_error:
+            record.error = argument_error
+            return Invocation(record, error=f"Arguments are not valid JSON: {argument_error}")
+        try:
+            args = tool.args.model_validate(arguments)
+        except ValidationError as exc:
+            record.error = describe(exc)
+            return Invocation(
+                record,
+                error=f"Invalid arguments for {name}: {record.error}",
+                hint="Fix the arguments and call again.",
+            )
+        record.arguments = args.model_dump(exclude_none=True)
+        risk = tool.risk_for(args)
+        if not turn.access.allows(risk):
+            record.error = "not allowed"
+            why = (
+                "the assistant is in read-only mode"
+                if turn.access.read_only
+                else f"role {turn.access.role.value}"
+            )
+            return Invocation(
+                record, error=f"Not allowed: {name} is a {risk.value} action ({why}).", refused=True
+            )
+        try:
+            if risk is Risk.READ:
+                result = await tool.run(turn.ctx, args)
+                record.ok = True
+                return Invocation(record, result=result)
+            if turn.pending is not None:
+                record.error = "one change at a time"
+                return Invocation(
+                    record, error="Another change is already awaiting confirmation in this turn."
+                )
+            assert tool.plan is not None
+            plan = await tool.plan(turn.ctx, args)
+        except ToolError as exc:
+            record.error = exc.message
+            return Invocation(record, error=exc.message, hint=exc.hint)
+        action = PendingAction.new(
+            tool=name,
+            arguments=record.arguments,
+            risk=risk,
+            summary=plan.summary,
+            diff=plan.diff,
+            requested_by=turn.inbound.user,
+            platform=turn.inbound.platform,
+            conversation_key=turn.inbound.conversation_key,
+            channel=turn.inbound.channel,
+            tenant=turn.ctx.tenant,
+            ttl_seconds=self.pending_ttl_seconds,
+        )
+        await self.pending.put(action)
+        turn.pending = action
+        record.ok = True
+        return Invocation(record, pending=action)
+
+    # -- a confirmed write -----------------------------------------------------------------------
+
+    async def execute(self, turn: TurnState, action: PendingAction) -> Execution:
+        """Run a confirmed write, audit it, note it in the conversation."""
+        tool = self.catalogue.get(action.tool)
+        ctx = ToolContext(
+            ops=turn.ctx.ops,
+            tenant=action.tenant,
+            user=turn.inbound.user,
+            platform=turn.inbound.platform,
+            channel=turn.inbound.channel,
+        )
+        record = ToolCallRecord(name=action.tool, arguments=action.arguments, ok=False)
+        turn.records.append(record)
+        if tool is None:
+            record.error = "tool no longer exists"
+            self._called(record)
+            await self.record(turn, action, "error", record.error)
+            return Execution([ErrorPart(message=f"Cannot run {action.tool}: unknown tool.")], Outcome.FAILED)
+        try:
+            result = await tool.run(ctx, tool.args.model_validate(action.arguments))
+        except (ToolError, ValidationError) as exc:
+            message = exc.message if isinstance(exc, ToolError) else describe(exc)
+            record.error = message
+            self._called(record)
+            await self.record(turn, action, "error", message)
+            await self.note(action, f"{action.summary}: failed ({message})")
+            return Execution([ErrorPart(message=f"{action.summary} failed: {message}")], Outcome.FAILED)
+        record.ok = True
+        self._called(record)
+        await self.record(turn, action, "ok", result.summary)
+        await self.note(
+            action,
+            f"Done (confirmed by {turn.inbound.user.name or turn.inbound.user.id}): "
+            f"{action.summary}. {result.summary}",
+        )
+        parts: list[Part] = [TextPart(markdown=f"Done: {action.summary}. {result.summary}"), *result.parts]
+        return Execution(parts, Outcome.DONE)
+
+    async def note(self, action: PendingAction, text: str) -> None:
+        """A line in the requesting conversation, so a follow-up knows what happened."""
+        await self.history.append(action.conversation_key, [{"role": "assistant", "content": text}])
+
+    async def record(self, turn: TurnState, action: PendingAction, result: AuditResult, detail: str) -> None:
+        await self.audit.record(
+            AuditEntry(
+                time=utcnow(),
+                user_id=turn.inbound.user.id,
+                user_name=turn.inbound.user.name,
+                platform=turn.inbound.platform,
+                channel=turn.inbound.channel,
+                conversation_key=action.conversation_key,
+                action=action.tool,
+                arguments=action.arguments,
+                risk=action.risk,
+                result=result,
+                detail=detail,
+                action_id=action.id,
+                tenant=action.tenant,
+            )
+        )

@@ -1,0 +1,83 @@
+"""`TurnState`: what one turn collects on its way to a result, and how it becomes one.
+
+The agent's parts (tool invocation, the model loop, the built-in commands) all add to the same
+state; `finish` turns it into the `TurnResult` every channel receives: the Reply, how the turn ended
+and who should see it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.pending import PendingAction
+from bot.permissions import Access
+from bot.tools.base import ToolContext
+from bot.types import (
+    ConfirmationPart,
+    ErrorPart,
+    Inbound,
+    Outcome,
+    Part,
+    PendingActionView,
+    Reply,
+    ToolCallRecord,
+    TurnResult,
+    Visibility,
+)
+
+
+@dataclass
+class TurnState:
+    inbound: Inbound
+    access: Access
+    ctx: ToolContext
+    records: list[ToolCallRecord] = field(default_factory=list)
+    pending: PendingAction | None = None
+    controller: str = ""
+
+    def finish(
+        self,
+        mode: str,
+        parts: list[Part],
+        outcome: Outcome | None = None,
+        visibility: Visibility | None = None,
+        action: PendingActionView | None = None,
+    ) -> TurnResult:
+        """The Answer: a proposed write adds its confirmation part and makes the outcome `pending`.
+
+        Unless told otherwise a reply is for everyone, except one made only of errors to a slash
+        command (the asker's typo is nobody else's business).
+        """
+        all_parts = list(parts)
+        view = None
+        if self.pending is not None:
+            view = self.pending.view()
+            all_parts.append(
+                ConfirmationPart(
+                    action_id=view.id,
+                    summary=view.summary,
+                    diff=view.diff,
+                    risk=view.risk,
+                    expires_at=view.expires_at,
+                )
+            )
+        reply = Reply(
+            parts=all_parts,
+            tool_calls=self.records,
+            mode="llm" if mode == "llm" else "command",
+            conversation_key=self.inbound.conversation_key,
+            pending_action=view,
+        )
+        if outcome is None:
+            outcome = Outcome.PENDING if view is not None else Outcome.ANSWERED
+        if visibility is None:
+            only_errors = bool(all_parts) and all(isinstance(p, ErrorPart) for p in all_parts)
+            private = outcome is Outcome.REFUSED or (self.inbound.command and only_errors)
+            visibility = Visibility.ASKER if private else Visibility.EVERYONE
+        return TurnResult(
+            reply=reply,
+            outcome=outcome,
+            visibility=visibility,
+            action=action or view,
+            controller=self.controller,
+        )

@@ -1,0 +1,163 @@
+"""The one entry every channel calls: `Turns`, channel-neutral, framework-free.
+
+A channel normalises its platform's event into an `Inbound`, hands it here and renders the
+`TurnResult` it gets back (like slack-bolt's core around which `slack_bolt/adapter/<framework>`
+is a thin shell). Here, for every channel alike:
+
+- de-duplication of re-delivered events (Slack retries, Teams re-deliveries, another replica that
+  got it first), failing open with a log line when the store is down: answering twice beats never;
+- one turn at a time per conversation, across replicas when the store is Redis;
+- the agent's explicit result: outcome, visibility, the action concerned and the controller;
+- observers told when a turn starts and ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from bot.agent import Agent
+from bot.commands import CommandError, CoreCommand, parse_command
+from bot.dedup import EventDeduper, MemoryDeduper
+from bot.events import Observers, TurnEnded, TurnStarted
+from bot.serial import KeyedLock
+from bot.types import Delta, Inbound, Outcome, TurnResult, Visibility
+
+log = logging.getLogger("avibot.turns")
+
+
+class Turns:
+    """What channels may do with the core; nothing else of it is theirs to touch."""
+
+    def __init__(
+        self,
+        agent: Agent,
+        *,
+        deduper: EventDeduper | None = None,
+        locks: KeyedLock | None = None,
+        observers: Observers | None = None,
+    ) -> None:
+        self._agent = agent
+        self._deduper = deduper or MemoryDeduper()
+        self._locks = locks or KeyedLock()
+        self._observers = observers or agent.observers
+
+    # -- turns -------------------------------------------------------------------------------------
+
+    async def first_delivery(self, event_key: str, ttl_seconds: int | None = None) -> bool:
+        """False for a platform event seen before (within `ttl_seconds`, or the store's default),
+        on any replica."""
+        try:
+            return await self._deduper.first_time(event_key, ttl_seconds)
+        except Exception as exc:  # the store is down: answering twice beats never answering
+            log.warning("de-dup unavailable, answering %s anyway: %s", event_key, type(exc).__name__)
+            return True
+
+    async def stream(self, inbound: Inbound) -> AsyncIterator[Delta | TurnResult]:
+        """Text deltas while the model writes, then the TurnResult; in order per conversation."""
+        async with self._locks.hold(inbound.conversation_key):
+            started = self._started(inbound)
+            result: TurnResult | None = None
+            async for event in self._agent.stream(inbound):
+                if isinstance(event, TurnResult):
+                    result = event
+                yield event
+            self._ended(inbound, result, started)
+
+    async def run(self, inbound: Inbound) -> TurnResult:
+        """The whole TurnResult at once."""
+        result: TurnResult | None = None
+        async for event in self.stream(inbound):
+            if isinstance(event, TurnResult):
+                result = event
+        assert result is not None
+        return result
+
+    async def settle(self, verb: str, action_id: str, inbound: Inbound) -> TurnResult:
+        """A Confirm or Cancel click (or call): runs at most once, by someone allowed, here.
+
+        Not queued behind the conversation's turn in progress: the pending store already makes it
+        exactly-once, and a click must be answered at once (Teams waits for its invoke response).
+        """
+        started = self._started(inbound)
+        if verb == "confirm":
+            result = await self._agent.confirm(action_id, inbound)
+        else:
+            result = await self._agent.cancel(action_id, inbound)
+        self._ended(inbound, result, started)
+        return result
+
+    async def propose(self, inbound: Inbound, tool: str, arguments: dict[str, Any]) -> TurnResult:
+        """One tool by name, no model: a read answers, a write becomes a pending action."""
+        started = self._started(inbound)
+        result = await self._agent.propose(inbound, tool, arguments)
+        self._ended(inbound, result, started)
+        return result
+
+    @staticmethod
+    def visibility_of(text: str) -> Visibility:
+        """Who will see the answer to `text`, known before it runs (help and usage errors are private),
+        so a channel can decide where to post before the turn starts."""
+        parsed = parse_command(text) if text.strip() else CoreCommand(name="help")
+        if isinstance(parsed, CommandError) or (isinstance(parsed, CoreCommand) and parsed.name == "help"):
+            return Visibility.ASKER
+        return Visibility.EVERYONE
+
+    # -- conversations and models ------------------------------------------------------------------
+
+    async def has_history(self, conversation_key: str) -> bool:
+        """True when the conversation has been talked to (a thread reply then continues it)."""
+        return bool(await self._agent.conversation(conversation_key))
+
+    async def history(self, conversation_key: str) -> list[dict[str, Any]]:
+        return await self._agent.conversation(conversation_key)
+
+    async def forget(self, conversation_key: str) -> None:
+        await self._agent.clear_conversation(conversation_key)
+
+    @property
+    def mode(self) -> str:
+        """`llm` or `command`."""
+        return self._agent.mode
+
+    @property
+    def offline_reason(self) -> str:
+        """Why there is no model, in words for the person (command mode)."""
+        return self._agent.offline_reason
+
+    @property
+    def controller(self) -> str:
+        return self._agent.controller
+
+    async def list_models(self) -> list[Any]:
+        """Ollama's models; raises an LLM error (with `.message` and `.hint`) when it cannot say."""
+        return await self._agent.list_models()
+
+    async def validate_model(self, name: str | None) -> Any:
+        return await self._agent.validate_model(name)
+
+    async def model_for(self, conversation_key: str) -> str | None:
+        return await self._agent.model_for(conversation_key)
+
+    async def use_model(self, conversation_key: str, name: str) -> None:
+        await self._agent.use_model(conversation_key, name)
+
+    # -- observers ---------------------------------------------------------------------------------
+
+    def _started(self, inbound: Inbound) -> float:
+        self._observers.emit(
+            TurnStarted(platform=inbound.platform, conversation_key=inbound.conversation_key)
+        )
+        return time.perf_counter()
+
+    def _ended(self, inbound: Inbound, result: TurnResult | None, started: float) -> None:
+        self._observers.emit(
+            TurnEnded(
+                platform=inbound.platform,
+                mode=result.reply.mode if result is not None else "command",
+                outcome=result.outcome if result is not None else Outcome.FAILED,
+                seconds=time.perf_counter() - started,
+            )
+        )
