@@ -22,7 +22,7 @@ from bot.events import ActionEvent, Observers
 from bot.history import ConversationStore
 from bot.invocation import ToolInvoker
 from bot.model_loop import AgentSettings, LoopResult, ModelLoop
-from bot.pending import PendingStore, Status, resolve
+from bot.pending import Intent, PendingStore, Status, resolve
 from bot.permissions import AccessSettings, resolve_access
 from bot.tools import ToolCatalogue
 from bot.tools.base import ToolContext, ToolResult
@@ -209,7 +209,7 @@ class Agent:
 
     async def _settle(self, verb: str, action_id: str, turn: TurnState) -> TurnResult:
         """Confirm or cancel: the pending store decides who may, exactly once; then run or drop it."""
-        intent = "confirm" if verb == "confirm" else "cancel"
+        intent: Intent = "confirm" if verb == "confirm" else "cancel"
         res = await resolve(self.pending, action_id.strip(), intent, turn.inbound, turn.access)
         view = res.action.view() if res.action is not None else None
         if res.status is Status.READY and res.action is not None:

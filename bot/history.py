@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -72,7 +72,7 @@ def _encode(messages: list[Message]) -> list[str]:
     return [json.dumps(m, ensure_ascii=False, separators=(",", ":")) for m in messages]
 
 
-def _decode(raw: list[str], key: str) -> list[Message]:
+def _decode(raw: Sequence[str | bytes], key: str) -> list[Message]:
     out: list[Message] = []
     for item in raw:
         try:

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
 from bot.permissions import Access, required_role
@@ -35,14 +35,6 @@ ID_LENGTH = 10
 def new_action_id() -> str:
     """10 random characters from [a-z0-9]: about 51 bits, unguessable within an action's lifetime."""
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(ID_LENGTH))
-
-
-class PendingSettings(BaseModel):
-    """The `pending` config section: how long a Confirm button stays valid."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    ttl_seconds: int = Field(DEFAULT_TTL_SECONDS, ge=10, le=86400)
 
 
 class PendingAction(BaseModel):

@@ -8,11 +8,12 @@ from datetime import timedelta
 
 import pytest
 import redis.asyncio as aioredis
+from pydantic import ValidationError
 
+from bot.model_loop import AgentSettings
 from bot.pending import (
     MemoryPendingStore,
     PendingAction,
-    PendingSettings,
     PendingStore,
     RedisPendingStore,
     Status,
@@ -70,7 +71,6 @@ def test_action_id_and_times() -> None:
     assert all(len(i) == 10 and i.isalnum() and i == i.lower() for i in ids)
     action = make_action(ttl=600)
     assert action.expires_at - action.created_at == timedelta(seconds=600)
-    assert PendingSettings().ttl_seconds == 600
 
 
 def test_view_shows_what_the_user_sees() -> None:
@@ -281,3 +281,20 @@ def test_times_are_utc_aware() -> None:
     action = make_action()
     assert action.created_at.tzinfo is not None
     assert abs((action.created_at - utcnow()).total_seconds()) < 5
+
+
+@pytest.mark.parametrize(
+    ("seconds", "valid"), [(0, False), (1, True), (600, True), (86400, True), (86401, False)]
+)
+def test_the_confirmation_window_setting_has_bounds(seconds: int, valid: bool) -> None:
+    """`agent.pending_ttl_seconds`: at least a second, at most a day (a stale Confirm must not linger)."""
+    if valid:
+        assert AgentSettings(pending_ttl_seconds=seconds).pending_ttl_seconds == seconds
+    else:
+        with pytest.raises(ValidationError, match="pending_ttl_seconds"):
+            AgentSettings(pending_ttl_seconds=seconds)
+
+
+def test_the_default_confirmation_window_is_ten_minutes() -> None:
+    assert AgentSettings().pending_ttl_seconds == 600
+    assert make_action(ttl=AgentSettings().pending_ttl_seconds).remaining_ms() > 599_000

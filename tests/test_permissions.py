@@ -148,3 +148,21 @@ def test_settings_validate_roles_and_keys() -> None:
     parsed = AccessSettings.model_validate({"users": {"slack:U1": "admin"}, "read_only": "true"})
     assert parsed.users == {"slack:U1": Role.ADMIN}
     assert parsed.read_only is True
+
+
+@pytest.mark.parametrize("mapping", ["users", "channels", "groups", "channel_tenants"])
+def test_the_platform_key_wins_over_the_bare_id(mapping: str) -> None:
+    """`{"U1": admin, "slack:U1": viewer}` must demote U1 on Slack: platform:id is looked up first."""
+    bare, specific = (Role.ADMIN, Role.VIEWER) if mapping != "channel_tenants" else ("bare", "specific")
+    key = {"users": "U1", "channels": "C1", "groups": "g1", "channel_tenants": "C1"}[mapping]
+    settings = AccessSettings(default_role=Role.OPERATOR, **{mapping: {key: bare, f"slack:{key}": specific}})
+    access = resolve_access(settings, msg("U1", channel="C1", groups=["g1"]))
+    if mapping == "channel_tenants":
+        assert access.tenant == "specific"
+        assert resolve_access(settings, msg("U1", platform="teams", channel="C1")).tenant == "bare"
+    else:
+        assert access.role is Role.VIEWER
+        assert (
+            resolve_access(settings, msg("U1", platform="teams", channel="C1", groups=["g1"])).role
+            is Role.ADMIN
+        )
