@@ -1,4 +1,4 @@
-"""Async client for the Avi controller REST API (contract: avi-api-contract.md sections 1-4).
+"""Async client for the Avi controller REST API, speaking its session protocol.
 
 Speaks the controller's session protocol: `POST /login`, the `csrftoken`/`sessionid`/`avi-sessionid`
 cookies, `X-CSRFToken` + `Referer` on writes, `X-Avi-Version` and a per-call `X-Avi-Tenant`.
@@ -54,6 +54,16 @@ class RequestEvent:
 
 
 RequestObserver = Callable[[RequestEvent], None]
+LOGIN_BACKOFF = (30.0, 600.0)  # after a refused login: wait this long, doubling up to the maximum
+
+
+@dataclass(frozen=True)
+class LoginState:
+    """Whether the client has a session: `ok`, `failed` (and when it will try again) or `none` yet."""
+
+    status: str
+    retry_in_seconds: float = 0.0
+    message: str = ""
 
 
 @dataclass
@@ -152,6 +162,7 @@ class AviClient:
         transport: httpx.AsyncBaseTransport | None = None,
         retry_backoff: float = 0.25,
         observers: list[RequestObserver] | None = None,
+        login_backoff: tuple[float, float] = LOGIN_BACKOFF,
     ) -> None:
         self._settings = settings
         self.observers: list[RequestObserver] = list(observers or [])
@@ -165,6 +176,9 @@ class AviClient:
         self._login_info: dict[str, Any] = {}
         self._login_attempts = 0
         self._login_error: AviError | None = None
+        self._login_backoff = login_backoff
+        self._refusals = 0  # logins refused in a row (wrong password, locked account)
+        self._blocked_until = 0.0
         self.stats = ClientStats()
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -224,7 +238,44 @@ class AviClient:
                 raise type(error)(error.message, status=error.status, method=error.method, path=error.path)
             return await self._login_locked()
 
+    @property
+    def login_state(self) -> LoginState:
+        """What the last login came to, without making one (health probes read this)."""
+        if self._session is not None:
+            return LoginState("ok")
+        if isinstance(self._login_error, AviAuthError):
+            retry = max(0.0, self._blocked_until - time.monotonic())
+            return LoginState("failed", round(retry, 1), self._login_error.message)
+        return LoginState("none")
+
+    async def reachable(self) -> bool:
+        """Whether the controller answers `GET /api/initial-data`, which needs no login: a probe
+        must never cost a login (a wrong password would lock the account sooner)."""
+        try:
+            resp = await self._send(
+                "GET", "/api/initial-data", None, None, {"Accept": "application/json"}, retryable=False
+            )
+        except AviUnavailableError:
+            return False
+        return resp.status_code == 200
+
+    def _refused_recently(self) -> AviAuthError | None:
+        """The last refusal while its backoff lasts: then no new attempt is made."""
+        error = self._login_error
+        remaining = self._blocked_until - time.monotonic()
+        if not isinstance(error, AviAuthError) or remaining <= 0:
+            return None
+        return AviAuthError(
+            f"{error.message} (not retrying for {remaining:.0f} s, so that the account is not locked)",
+            status=error.status,
+            method=error.method,
+            path=error.path,
+        )
+
     async def _login_locked(self) -> _Session:
+        refused = self._refused_recently()
+        if refused is not None:
+            raise refused
         settings = self._settings
         body: dict[str, str] = {"username": settings.username}
         if settings.token is not None:
@@ -239,11 +290,17 @@ class AviClient:
             session = await self._do_login(body)
         except AviError as exc:
             self._login_error = exc
+            if isinstance(exc, AviAuthError):
+                first, most = self._login_backoff
+                self._blocked_until = time.monotonic() + min(most, first * 2**self._refusals)
+                self._refusals += 1
             raise
         finally:
             # Counted when the attempt ends, so calls that queued during it see that it happened.
             self._login_attempts += 1
         self._login_error = None
+        self._refusals = 0
+        self._blocked_until = 0.0
         return session
 
     async def _do_login(self, body: dict[str, str]) -> _Session:
@@ -281,7 +338,8 @@ class AviClient:
         version = data.get("version")
         if isinstance(version, dict) and version.get("Version"):
             self._controller_version = str(version["Version"])
-        user = data.get("user") if isinstance(data.get("user"), dict) else {}
+        user_value = data.get("user")
+        user: dict[str, Any] = user_value if isinstance(user_value, dict) else {}
         self._login_info = {
             "username": user.get("username", settings.username),
             "controller_version": self._controller_version,
@@ -308,7 +366,9 @@ class AviClient:
 
     # -- requests ------------------------------------------------------------------------------
 
-    def _headers(self, session: _Session, tenant: str | None, extra: Mapping[str, str] | None = None):
+    def _headers(
+        self, session: _Session, tenant: str | None, extra: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
         headers = {
             "Content-Type": "application/json",
             "Accept": "application/json",

@@ -1,7 +1,7 @@
-"""Facts about the controller's object types, shared by the simulator (which serves each collection)
-and the client's operations (the catalogue that answers "what can I ask about?", enum checks).
+"""Facts about the controller's object types, for the client's operations (the list that answers
+"what can I ask about?", enum checks).
 
-Source: avi-api-contract.md section 5 (vmware/alb-sdk go/clients, 30.2.1).
+Source: the collections of the official SDK's generated clients (vmware/alb-sdk, go/clients, 30.2.1).
 """
 
 from __future__ import annotations

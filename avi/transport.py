@@ -11,6 +11,7 @@ import random
 import re
 import ssl
 from http.cookies import SimpleCookie
+from typing import Any
 
 import httpx
 
@@ -74,7 +75,7 @@ def build_http_client(
     limits = httpx.Limits(
         max_connections=settings.max_connections, max_keepalive_connections=settings.max_connections
     )
-    kwargs: dict = {"timeout": timeout, "follow_redirects": False}
+    kwargs: dict[str, Any] = {"timeout": timeout, "follow_redirects": False}
     if transport is not None:
         kwargs["transport"] = transport
     else:

@@ -4,7 +4,12 @@ Overall status of /api/health (always HTTP 200, so a dashboard can show *why*):
 - `ok`: the controller answers, and Ollama and Redis too when configured;
 - `degraded`: the controller answers but Ollama or Redis does not (command mode / no shared state);
 - `down`: the controller does not answer, so no question about it can be answered.
-/readyz is the probe for a load balancer: 200 only when the controller and the store answer.
+/readyz is the probe for a load balancer: 200 only when the controller and the store answer. It is
+unauthenticated, so it says reason codes only (`avi_unreachable`, `avi_login_failed`,
+`store_unreachable`), never a message, and it keeps its verdict for READY_CACHE_SECONDS (an
+/api/health check refreshes it). No probe ever logs in to the controller: it asks the
+unauthenticated `/api/initial-data` and reads the client's login state, so a prober cannot lock
+the service account with a wrong password.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from llm.client import OllamaChat
 from llm.settings import LLMSettings
 
 CHECK_SECONDS = 3.0
+READY_CACHE_SECONDS = 5.0
 Status = Literal["ok", "down", "off"]
 
 
@@ -43,7 +49,7 @@ class HealthResponse(BaseModel):
 
 class ReadyResponse(BaseModel):
     ready: bool
-    checks: dict[str, Check]
+    reasons: list[str]
 
 
 class HealthChecker:
@@ -61,6 +67,7 @@ class HealthChecker:
             self.redis = aioredis.from_url(redis_url, socket_connect_timeout=CHECK_SECONDS)
         self.mode = "llm" if mode == "llm" else "command"
         self.store = store
+        self._ready: tuple[float, ReadyResponse] | None = None
 
     async def aclose(self) -> None:
         await self.llm.aclose()
@@ -82,7 +89,22 @@ class HealthChecker:
         return Check(status="ok", latency_ms=round((time.perf_counter() - started) * 1000, 1))
 
     async def avi(self) -> Check:
-        return await self._timed(self.client.get("/api/cluster"))
+        """Reachable without a login, and what the client's own last login came to."""
+        started = time.perf_counter()
+        try:
+            reachable = await asyncio.wait_for(self.client.reachable(), CHECK_SECONDS)
+        except TimeoutError:
+            reachable = False
+        latency = round((time.perf_counter() - started) * 1000, 1)
+        if not reachable:
+            return Check(status="down", detail="the controller does not answer")
+        state = self.client.login_state
+        if state.status == "failed":
+            retry = state.retry_in_seconds
+            when = f"; next login attempt in {retry:.0f} s" if retry else ""
+            return Check(status="down", latency_ms=latency, detail=f"login refused{when}")
+        detail = "reachable; not logged in yet" if state.status == "none" else ""
+        return Check(status="ok", latency_ms=latency, detail=detail)
 
     async def ollama(self) -> Check:
         return await self._timed(self.llm.ping())
@@ -101,13 +123,27 @@ class HealthChecker:
         else:
             status = "ok"
         checks = {"avi": avi, "ollama": ollama, "redis": redis}
+        self._remember(avi, redis)
         return HealthResponse(status=status, mode=self.mode, store=self.store, checks=checks)  # type: ignore[arg-type]
 
     async def ready(self) -> ReadyResponse:
+        """The cached verdict while it is fresh, else a new one."""
+        if self._ready is not None and time.monotonic() - self._ready[0] < READY_CACHE_SECONDS:
+            return self._ready[1]
         avi, redis = await asyncio.gather(self.avi(), self.store_check())
-        return ReadyResponse(
-            ready=avi.status == "ok" and redis.status != "down", checks={"avi": avi, "redis": redis}
-        )
+        return self._remember(avi, redis)
+
+    def _remember(self, avi: Check, redis: Check) -> ReadyResponse:
+        reasons = []
+        if avi.status != "ok":
+            reasons.append(
+                "avi_login_failed" if avi.detail.startswith("login refused") else "avi_unreachable"
+            )
+        if redis.status == "down":
+            reasons.append("store_unreachable")
+        verdict = ReadyResponse(ready=not reasons, reasons=reasons)
+        self._ready = (time.monotonic(), verdict)
+        return verdict
 
 
 HEALTH = web.AppKey("avibot_health", HealthChecker)

@@ -4,120 +4,62 @@ A small local model given 30 tool schemas picks worse and slower than one given 
 costs prompt tokens. So each question is matched against each tool's `topics` (object words, verbs)
 after synonyms are folded in; the best few are sent, plus a small always-on set, plus the tools the
 previous turn used (so "and its pool?" or "disable the second one" keep their context).
+
+The words people use come from the lexicon (`bot.lexicon`): every name of a kind, every verb, state and
+subject word folds into the tool topic words the lexicon gives for it.
 """
 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
+from bot import lexicon
+from bot.lexicon import spelling_key
 from bot.tools.base import Tool
-
-# Words people use -> the words tools list in their topics.
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "vs": ("virtual", "vs"),
-    "vses": ("virtual", "vs"),
-    "virtualservice": ("virtual", "vs"),
-    "virtualservices": ("virtual", "vs"),
-    "app": ("virtual", "vs"),
-    "apps": ("virtual", "vs"),
-    "application": ("virtual", "vs"),
-    "applications": ("virtual", "vs"),
-    "vip": ("virtual", "vs", "vip"),
-    "vips": ("virtual", "vs", "vip"),
-    "listener": ("virtual", "vs"),
-    "site": ("virtual", "vs"),
-    "pools": ("pool",),
-    "backend": ("pool", "server"),
-    "backends": ("pool", "server"),
-    "member": ("pool", "server"),
-    "members": ("pool", "server"),
-    "node": ("server",),
-    "nodes": ("server",),
-    "servers": ("server",),
-    "host": ("server",),
-    "hosts": ("server",),
-    "se": ("engine", "se"),
-    "ses": ("engine", "se"),
-    "engines": ("engine", "se"),
-    "serviceengine": ("engine", "se"),
-    "serviceengines": ("engine", "se"),
-    "dataplane": ("engine", "se"),
-    "hm": ("monitor",),
-    "healthmonitor": ("monitor",),
-    "healthmonitors": ("monitor",),
-    "monitors": ("monitor",),
-    "check": ("monitor",),
-    "checks": ("monitor",),
-    "probe": ("monitor",),
-    "probes": ("monitor",),
-    "cpu": ("metric", "cpu", "engine"),
-    "memory": ("metric", "memory", "engine"),
-    "load": ("metric", "engine"),
-    "traffic": ("metric",),
-    "throughput": ("metric",),
-    "bandwidth": ("metric",),
-    "latency": ("metric",),
-    "errors": ("metric",),
-    "requests": ("metric",),
-    "connections": ("metric",),
-    "graph": ("metric",),
-    "trend": ("metric",),
-    "metrics": ("metric",),
-    "analytics": ("metric",),
-    "stats": ("metric",),
-    "unhealthy": ("unhealthy", "down"),
-    "broken": ("unhealthy", "down"),
-    "failing": ("unhealthy", "down"),
-    "failed": ("unhealthy", "down"),
-    "outage": ("unhealthy", "down"),
-    "health": ("unhealthy", "health"),
-    "healthy": ("unhealthy", "health"),
-    "cert": ("certificate", "object"),
-    "certs": ("certificate", "object"),
-    "certificate": ("certificate", "object"),
-    "certificates": ("certificate", "object"),
-    "ssl": ("certificate", "object"),
-    "tls": ("certificate", "object"),
-    "tenant": ("object",),
-    "tenants": ("object",),
-    "cloud": ("object",),
-    "clouds": ("object",),
-    "profile": ("object",),
-    "profiles": ("object",),
-    "policy": ("object",),
-    "policies": ("object",),
-    "types": ("object", "type"),
-    "add": ("add", "scale"),
-    "remove": ("remove", "scale"),
-    "drain": ("disable",),
-    "shut": ("disable",),
-    "turn": ("enable", "disable"),
-    "bring": ("enable",),
-    "grow": ("scale",),
-    "shrink": ("scale",),
-    "scaleout": ("scale",),
-    "scalein": ("scale",),
-    "failover": ("switchover",),
-    "move": ("migrate",),
-    "api": ("generic",),
-}
 
 ALWAYS_ON: tuple[str, ...] = ("get_virtual_service", "list_objects", "get_object")
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 
 
+@lru_cache(maxsize=8)
+def synonyms(lex: lexicon.Lexicon) -> dict[str, frozenset[str]]:
+    """The spelling key of every word the lexicon knows -> the tool topic words it folds into."""
+    folded: dict[str, set[str]] = defaultdict(set)
+    groups: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
+        *(((*k.aliases, *k.mentions, *k.hints), k.topics) for k in lex.kinds),
+        *(((*v.words, *v.prose), v.topics) for v in lex.verbs),
+        *((s.words, s.topics) for s in lex.states),
+        *((s.words, s.topics) for s in lex.subjects),
+    ]
+    for words, topics in groups:
+        for word in words if topics else ():
+            folded[spelling_key(word)].update(topics)
+    return {word: frozenset(topics) for word, topics in folded.items()}
+
+
 def question_words(text: str) -> set[str]:
-    """Lower-case words of `text`, with their synonyms folded in."""
+    """Lower-case words of `text`, with their synonyms folded in.
+
+    A name of two or three words ("virtual service", "back end", "not working") folds as one.
+    """
+    table = synonyms(lexicon.LEXICON)
+    found = _WORD.findall(text.lower())
     words: set[str] = set()
-    for word in _WORD.findall(text.lower()):
+    for i, word in enumerate(found):
         words.add(word)
         for part in re.split(r"[-_.]", word):
             if part:
                 words.add(part)
-                words.update(SYNONYMS.get(part, ()))
-        words.update(SYNONYMS.get(word, ()))
+                words.update(table.get(part, ()))
+        words.update(table.get(spelling_key(word), ()))
+        for n in (2, 3):
+            if i + n <= len(found) and (joined := "".join(map(spelling_key, found[i : i + n]))) in table:
+                words.add(joined)
+                words.update(table[joined])
     return words
 
 
@@ -141,7 +83,7 @@ def select_tools(
     scored.sort(key=lambda item: (item[0], item[1]))
     chosen = [tool for _, _, tool in scored[:limit]]
     for name in (*previous, *ALWAYS_ON):
-        tool = by_name.get(name)
-        if tool is not None and tool not in chosen:
-            chosen.append(tool)
+        extra = by_name.get(name)
+        if extra is not None and extra not in chosen:
+            chosen.append(extra)
     return chosen

@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Mapping
+from typing import Any, TypeVar
 
 import ollama
 from pydantic import BaseModel, Field, model_validator
@@ -28,6 +28,8 @@ from llm.settings import LLMSettings
 from llm.toolcalls import LLMToolCall, normalize_tool_calls, split_text_tool_calls, strip_thinking
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 META_TIMEOUT = 15.0
 "Upper bound in seconds for the small metadata calls (/api/tags, /api/show, /api/version)."
@@ -197,7 +199,8 @@ class OllamaChat:
 
     async def aclose(self) -> None:
         if self._owns_client:
-            await self._client.close()
+            # ollama's `AsyncClient.close` has no annotations (ollama 0.6).
+            await self._client.close()  # type: ignore[no-untyped-call]
 
     async def __aenter__(self) -> OllamaChat:
         return self
@@ -349,7 +352,7 @@ class OllamaChat:
 
     # -- metadata -----------------------------------------------------------------------------------
 
-    async def _meta(self, coro: Any, model: str) -> Any:
+    async def _meta(self, coro: Awaitable[_T], model: str) -> _T:
         try:
             async with asyncio.timeout(min(self.settings.timeout, META_TIMEOUT)):
                 return await coro

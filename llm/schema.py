@@ -77,7 +77,7 @@ def _notes(node: dict[str, Any], default: Any) -> list[str]:
 
 def _flat_items(node: Any, defs: dict[str, Any]) -> dict[str, Any]:
     item = _resolve(node, defs)
-    out = {k: item[k] for k in ("type", "enum") if k in item}
+    out: dict[str, Any] = {k: item[k] for k in ("type", "enum") if k in item}
     return out or {"type": "string"}
 
 

@@ -154,34 +154,34 @@ async def test_unhealthy_questions_cost_pages_not_objects(start_sim: StartSim) -
 
 
 async def test_catalogue(ops: AviOperations) -> None:
-    types = ops.catalogue.object_types()
+    types = ops.objects.object_types()
     names = {t.name for t in types}
     assert {"virtualservice", "pool", "sslkeyandcertificate"} <= names
     vs_type = next(t for t in types if t.name == "virtualservice")
     assert vs_type.description
     assert vs_type.has_inventory
-    listed = await ops.catalogue.list_objects("applicationprofile", name_contains="system")
+    listed = await ops.objects.list_objects("applicationprofile", name_contains="system")
     assert listed.count >= 1
     assert all("system" in i["name"].lower() for i in listed.items)
-    few = await ops.catalogue.list_objects("virtualservice", limit=5)
+    few = await ops.objects.list_objects("virtualservice", limit=5)
     assert len(few.items) == 5
     assert few.truncated
     assert few.count > 5
-    one = await ops.catalogue.get_object("applicationprofile", "System-HTTP")
+    one = await ops.objects.get_object("applicationprofile", "System-HTTP")
     assert one["name"] == "System-HTTP"
-    singleton = await ops.catalogue.get_object("systemconfiguration", "default")
+    singleton = await ops.objects.get_object("systemconfiguration", "default")
     assert "portal_configuration" in singleton
     with pytest.raises(AviValidationError):
-        await ops.catalogue.list_objects("nonsense")
+        await ops.objects.list_objects("nonsense")
 
 
 async def test_no_secret_ever_leaves_through_reads(ops: AviOperations, sim: RunningSim) -> None:
     texts = []
     for obj_type in ("sslkeyandcertificate", "user", "cloud", "useraccountprofile"):
-        listed = await ops.catalogue.list_objects(obj_type, limit=200)
+        listed = await ops.objects.list_objects(obj_type, limit=200)
         texts.append(str(listed.model_dump()))
         for item in listed.items:
-            texts.append(str(await ops.catalogue.get_object(obj_type, item["uuid"])))
+            texts.append(str(await ops.objects.get_object(obj_type, item["uuid"])))
         generic = await ops.generic.execute("GET", f"/api/{obj_type}", query={"export_key": "true"})
         texts.append(str(generic.body))
     blob = "\n".join(texts)

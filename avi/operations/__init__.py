@@ -1,7 +1,7 @@
 """Typed, tenant-aware operations on the controller; every result is a pydantic model or redacted dict.
 
 `AviOperations(client)` groups them: `.virtualservices`, `.pools`, `.healthmonitors`,
-`.serviceengines`, `.analytics`, `.health`, `.catalogue`, `.generic`.
+`.serviceengines`, `.analytics`, `.health`, `.objects` (any object type), `.generic`.
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 from avi.client import AviClient
 from avi.models import Window
 from avi.operations.analytics import DEFAULT_METRICS, AnalyticsOps
-from avi.operations.catalogue import CatalogueOps
 from avi.operations.generic import GenericOps
 from avi.operations.health import HealthOps
 from avi.operations.healthmonitors import HealthMonitorCreate, HealthMonitorOps, HealthMonitorUpdate
+from avi.operations.objects import ObjectOps
 from avi.operations.pools import PoolCreate, PoolFilter, PoolOps, PoolUpdate, ServerSpec
 from avi.operations.serviceengines import ServiceEngineOps
 from avi.operations.virtualservices import (
@@ -35,7 +35,7 @@ class AviOperations:
         self.serviceengines = ServiceEngineOps(client)
         self.analytics = AnalyticsOps(client)
         self.health = HealthOps(client)
-        self.catalogue = CatalogueOps(client)
+        self.objects = ObjectOps(client)
         self.generic = GenericOps(client)
 
 
@@ -43,12 +43,12 @@ __all__ = [
     "DEFAULT_METRICS",
     "AnalyticsOps",
     "AviOperations",
-    "CatalogueOps",
     "GenericOps",
     "HealthMonitorCreate",
     "HealthMonitorOps",
     "HealthMonitorUpdate",
     "HealthOps",
+    "ObjectOps",
     "PoolCreate",
     "PoolFilter",
     "PoolOps",

@@ -130,13 +130,13 @@ def pool_servers(config: dict[str, Any], runtime_servers: list[dict[str, Any]] |
     """Configured servers, joined with their runtime state when it is known."""
     states: dict[str, dict[str, Any]] = {}
     states_by_port: dict[tuple[str, Any], dict[str, Any]] = {}
-    for rt in runtime_servers or []:
-        if not isinstance(rt, dict):
+    for entry in runtime_servers or []:
+        if not isinstance(entry, dict):
             continue
-        ip = (rt.get("ip_addr") or rt.get("ip") or {}).get("addr")
+        ip = (entry.get("ip_addr") or entry.get("ip") or {}).get("addr")
         if ip:
-            states.setdefault(str(ip), rt)
-            states_by_port[(str(ip), rt.get("port"))] = rt
+            states.setdefault(str(ip), entry)
+            states_by_port[(str(ip), entry.get("port"))] = entry
     out: list[PoolServer] = []
     for server in config.get("servers") or []:
         ip = str((server.get("ip") or {}).get("addr", ""))

@@ -1,4 +1,4 @@
-"""Metrics time series for a virtual service, pool or service engine (contract section 8)."""
+"""Metrics time series for a virtual service, pool or service engine (`/api/analytics/metrics/...`)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from avi.client import AviClient, looks_like_uuid
@@ -18,8 +18,12 @@ class OperationGroup:
     async def _inventory_item(self, obj_type: str, name_or_uuid: str, tenant: str | None) -> dict[str, Any]:
         """One `<type>-inventory` item by uuid or name, in one request (no separate name lookup)."""
         if looks_like_uuid(name_or_uuid):
-            return await self.client.get(
-                f"/api/{obj_type}-inventory/{name_or_uuid}", params={"include_name": True}, tenant=tenant
+            # The client returns decoded JSON (Any); an inventory item is a JSON object.
+            return cast(
+                "dict[str, Any]",
+                await self.client.get(
+                    f"/api/{obj_type}-inventory/{name_or_uuid}", params={"include_name": True}, tenant=tenant
+                ),
             )
         body = await self.client.get(
             f"/api/{obj_type}-inventory", params={"name": name_or_uuid, "include_name": True}, tenant=tenant
@@ -32,13 +36,17 @@ class OperationGroup:
                 method="GET",
                 path=f"/api/{obj_type}-inventory",
             )
-        return results[0]
+        return cast("dict[str, Any]", results[0])
 
     async def _object(self, obj_type: str, name_or_uuid: str, tenant: str | None) -> dict[str, Any]:
         """The full object (refs with `#name`) by uuid or name."""
         if looks_like_uuid(name_or_uuid):
-            return await self.client.get(
-                f"/api/{obj_type}/{name_or_uuid}", params={"include_name": True}, tenant=tenant
+            # The client returns decoded JSON (Any); a configuration object is a JSON object.
+            return cast(
+                "dict[str, Any]",
+                await self.client.get(
+                    f"/api/{obj_type}/{name_or_uuid}", params={"include_name": True}, tenant=tenant
+                ),
             )
         found = await self.client.get_by_name(
             obj_type, name_or_uuid, tenant=tenant, params={"include_name": True}

@@ -14,6 +14,7 @@ Server edits, and why:
 from __future__ import annotations
 
 import asyncio
+import builtins
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, IPvAnyAddress
@@ -211,7 +212,7 @@ class PoolOps(OperationGroup):
         )
         return detail_from_config(config, summary, runtime)
 
-    async def server_runtime(self, uuid: str, *, tenant: str | None = None) -> list[dict[str, Any]]:
+    async def server_runtime(self, uuid: str, *, tenant: str | None = None) -> builtins.list[dict[str, Any]]:
         """Per-server runtime of one pool (empty when the controller does not serve it)."""
         try:
             body = await self.client.get(f"/api/pool/{uuid}/runtime/server/", tenant=tenant)
@@ -255,7 +256,7 @@ class PoolOps(OperationGroup):
     # -- servers -----------------------------------------------------------------------------
 
     async def scale_out(
-        self, name_or_uuid: str, servers: list[ServerSpec], *, tenant: str | None = None
+        self, name_or_uuid: str, servers: builtins.list[ServerSpec], *, tenant: str | None = None
     ) -> PoolDetail:
         """Add servers with one PATCH `add` (atomic; see the module docstring)."""
         if not servers:
@@ -274,7 +275,7 @@ class PoolOps(OperationGroup):
     async def _edit_servers(
         self,
         name_or_uuid: str,
-        servers: list[ServerSpec],
+        servers: builtins.list[ServerSpec],
         tenant: str | None,
         *,
         remove: bool = False,
@@ -302,7 +303,7 @@ class PoolOps(OperationGroup):
         return detail_from_config(updated)
 
     async def scale_in(
-        self, name_or_uuid: str, servers: list[ServerSpec], *, tenant: str | None = None
+        self, name_or_uuid: str, servers: builtins.list[ServerSpec], *, tenant: str | None = None
     ) -> PoolDetail:
         """Remove servers (GET + PUT, exact match on ip and port)."""
         if not servers:
@@ -350,7 +351,7 @@ class PoolOps(OperationGroup):
         name_or_uuid: str,
         *,
         reason: str = "avibot",
-        servers: list[ServerSpec] | None = None,
+        servers: builtins.list[ServerSpec] | None = None,
         tenant: str | None = None,
     ) -> ActionResult:
         body: dict[str, Any] = {"reason": reason}

@@ -57,7 +57,7 @@ class TypesArgs(Args):
 
 
 async def list_object_types(ctx: ToolContext, args: TypesArgs) -> ToolResult:
-    found = ctx.ops.catalogue.object_types()
+    found = ctx.ops.objects.object_types()
     if args.name_contains:
         word = args.name_contains.lower().replace(" ", "")
         found = [t for t in found if word in t.name or word in (t.description or "").lower()]
@@ -100,7 +100,7 @@ def object_row(item: dict[str, Any]) -> dict[str, Any]:
 
 
 async def list_objects(ctx: ToolContext, args: ListObjectsArgs) -> ToolResult:
-    result = await ctx.ops.catalogue.list_objects(
+    result = await ctx.ops.objects.list_objects(
         args.object_type, name_contains=args.name_contains, tenant=ctx.tenant, limit=args.limit
     )
     rows = [object_row(item) for item in result.items]
@@ -120,7 +120,7 @@ class GetObjectArgs(TypeArg):
 
 
 async def get_object(ctx: ToolContext, args: GetObjectArgs) -> ToolResult:
-    obj = redact(await ctx.ops.catalogue.get_object(args.object_type, args.name, tenant=ctx.tenant))
+    obj = redact(await ctx.ops.objects.get_object(args.object_type, args.name, tenant=ctx.tenant))
     data = fit_object(obj)
     top = data if isinstance(data, dict) else {"value": data}
     scalars = {k: v for k, v in top.items() if not isinstance(v, (dict, list))}

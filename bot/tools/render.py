@@ -75,7 +75,9 @@ def facts(title: str, values: Mapping[str, Any]) -> FactsPart:
     return FactsPart(title=title, facts=[Fact(label=k, value=cell(v)) for k, v in prune(values).items()])
 
 
-def fit_list(items: list[Any], budget: int = LIST_BUDGET, total: int | None = None, **extra: Any) -> dict:
+def fit_list(
+    items: list[Any], budget: int = LIST_BUDGET, total: int | None = None, **extra: Any
+) -> dict[str, Any]:
     """`{"items": first K, "total": N}` within `budget` chars; `"truncated": true` when cut.
 
     `total` is the number that exists (when `items` is already a cut of it); extra keys lead.

@@ -189,7 +189,7 @@ async def plan_create(ctx: ToolContext, args: CreateArgs) -> WritePlan:
 async def run_create(ctx: ToolContext, args: CreateArgs) -> ToolResult:
     spec = VirtualServiceCreate(
         name=args.name,
-        vip=args.vip,
+        vip=ipaddress.ip_address(args.vip),
         services=[ServicePortSpec(port=args.port, enable_ssl=args.ssl)],
         pool=args.pool,
     )

@@ -10,7 +10,7 @@ from bot.routing import ALWAYS_ON, select_tools
 from bot.tools import build_catalogue
 from bot.types import Risk
 from llm.schema import flat_tool, schema_chars
-from tests.test_commands import CONTRACT_TOOLS
+from tests.bot.test_commands import CONTRACT_TOOLS
 
 CATALOGUE = build_catalogue()
 TOOLS = CATALOGUE.all()

@@ -20,7 +20,9 @@ def check_type(obj_type: str) -> str:
     return obj_type
 
 
-class CatalogueOps(OperationGroup):
+class ObjectOps(OperationGroup):
+    """Any object type by name: the list of collections, a generic list and a generic get."""
+
     def object_types(self) -> list[ObjectTypeInfo]:
         """Every collection of the controller (no request)."""
         inventories = set(INVENTORY_TYPES)
