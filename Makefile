@@ -36,9 +36,11 @@ sdk: $(SDK_DIR)/.installed
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: install sdk redis chromium
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	AVIBOT_SDK_PATH=$(CURDIR)/$(SDK_DIR) $(BIN)/pytest -q
 
 bench: install redis

@@ -294,6 +294,7 @@ class Agent:
         parts: list[Part] = [TextPart(markdown=answer)]
         for tool_result in result.results[-3:]:
             parts.extend(p for p in tool_result.parts if not isinstance(p, TextPart))
+        parts.extend(result.errors)  # what failed is shown, whatever the model made of it
         yield turn.finish("llm", parts)
 
     @staticmethod

@@ -36,6 +36,7 @@ class Invocation:
     error: str = ""
     hint: str = ""
     refused: bool = False  # not allowed (role or read-only), as opposed to a failed call
+    failed_run: bool = False  # the tool ran (or planned) and the controller side failed
 
     def for_model(self) -> str:
         if self.result is not None:
@@ -166,7 +167,7 @@ class ToolInvoker:
             plan = await tool.plan(turn.ctx, args)
         except ToolError as exc:
             record.error = exc.message
-            return Invocation(record, error=exc.message, hint=exc.hint)
+            return Invocation(record, error=exc.message, hint=exc.hint, failed_run=True)
         action = PendingAction.new(
             tool=name,
             arguments=record.arguments,

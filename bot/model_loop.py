@@ -23,7 +23,7 @@ from bot.prompt import system_prompt
 from bot.routing import select_tools
 from bot.tools.base import ToolResult
 from bot.turn_state import TurnState
-from bot.types import Delta
+from bot.types import Delta, ErrorPart
 from llm.budget import fit_messages
 from llm.client import LLMResponse, OllamaChat
 from llm.toolcalls import LLMToolCall
@@ -58,6 +58,7 @@ class LoopResult:
     answer: str
     results: list[ToolResult]
     messages: list[Message]
+    errors: list[ErrorPart] = field(default_factory=list)
 
 
 @dataclass
@@ -69,6 +70,15 @@ class _Round:
     seen: set[str] = field(default_factory=set)
     invalid: int = 0
     results: list[ToolResult] = field(default_factory=list)
+    failures: dict[str, ErrorPart] = field(default_factory=dict)  # tool name -> its last failed run
+
+    def person_errors(self) -> list[ErrorPart]:
+        """Failed runs the person must see whatever the model says, unless the same tool later
+        worked (the model corrected itself), once per message."""
+        unique: dict[str, ErrorPart] = {}
+        for part in self.failures.values():
+            unique.setdefault(part.message, part)
+        return list(unique.values())
 
 
 class ModelLoop:
@@ -123,7 +133,9 @@ class ModelLoop:
             log.info(
                 "turn %s hit the %d-round bound", turn.inbound.conversation_key, self.settings.max_tool_rounds
             )
-        yield LoopResult(answer=answer, results=state.results, messages=state.new_messages)
+        yield LoopResult(
+            answer=answer, results=state.results, messages=state.new_messages, errors=state.person_errors()
+        )
 
     async def _call(
         self, messages: list[Message], schemas: list[dict[str, Any]], model: str | None
@@ -180,6 +192,9 @@ class ModelLoop:
         inv = await self.invoker.invoke(turn, call.name, call.arguments, call.argument_error)
         if inv.result is not None:
             state.results.append(inv.result)
+            state.failures.pop(call.name, None)
+        if inv.failed_run:
+            state.failures[call.name] = ErrorPart(message=inv.error, hint=inv.hint)
         if inv.record.error and inv.pending is None and inv.result is None:
             state.invalid += 1
         return inv.for_model()
