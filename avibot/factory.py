@@ -7,7 +7,6 @@ the agent; `Runtime.aclose` undoes it all.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 from contextlib import AsyncExitStack
@@ -26,11 +25,11 @@ from bot.audit import MemoryAuditLog, RedisAuditLog
 from bot.dedup import channel_guards
 from bot.events import Observers
 from bot.history import MemoryConversationStore, RedisConversationStore
+from bot.model_status import ModelStatus, ollama_probe
 from bot.pending import MemoryPendingStore, RedisPendingStore
 from bot.tools import build_catalogue
 from bot.turns import Turns
 from llm.client import OllamaChat
-from llm.errors import LLMError
 
 log = logging.getLogger("avibot")
 
@@ -74,19 +73,52 @@ async def start_demo_controller(stack: AsyncExitStack, objects: int = DEMO_OBJEC
     return AviSettings(host=f"http://127.0.0.1:{port}", username="admin", password=password)
 
 
-async def probe_llm(llm: OllamaChat) -> tuple[bool, str, str]:
-    """Whether the configured model can serve tool calls; the banner line; why not (for replies)."""
-    try:
-        check = await asyncio.wait_for(llm.validate_model(None), PROBE_SECONDS)
-    except TimeoutError:
-        why = f"Ollama at {llm.host} did not answer within {PROBE_SECONDS:g} s"
-    except LLMError as exc:
-        why = exc.message.rstrip(".")
-    else:
-        if check.ok:
-            return True, f"LLM {llm.model} at {llm.host}", ""
-        why = " ".join(filter(None, (check.message.rstrip("."), check.hint))).rstrip(".")
-    return False, f"command mode ({why})", why
+def connect_redis(url: str) -> Any:
+    """A redis.asyncio client that survives a Redis restart: a stale pooled connection is retried with
+    backoff, idle ones are health-checked. Only connection errors are retried: after a timeout a write
+    (an audit XADD, a history RPUSH) may already have been applied, and must not be applied twice.
+    (`from_url` alone retries nothing in redis-py 8.)"""
+    import redis.asyncio as aioredis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import ExponentialWithJitterBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    retry = Retry(
+        ExponentialWithJitterBackoff(base=0.1, cap=2.0), 3, supported_errors=(RedisConnectionError,)
+    )
+    return aioredis.from_url(
+        url,
+        decode_responses=True,
+        retry=retry,
+        retry_on_error=[RedisConnectionError],
+        health_check_interval=30,
+    )
+
+
+async def start_model_status(
+    settings: Settings, stack: AsyncExitStack, observers: Observers, use_llm: bool
+) -> tuple[OllamaChat | None, ModelStatus, str]:
+    """The model client (None with --no-llm), its live status probed once now, and the banner line."""
+    if not use_llm:
+        return (
+            None,
+            ModelStatus(None, up=False, reason="the language model is switched off"),
+            "command mode (--no-llm)",
+        )
+    llm = OllamaChat(settings.llm)
+    stack.push_async_callback(llm.aclose)
+    status = ModelStatus(
+        ollama_probe(llm, PROBE_SECONDS),
+        up=False,
+        reason="the language model has not answered yet",
+        probe_seconds=settings.agent.llm_retry_after_seconds,
+        observers=observers,
+    )
+    await status.probe_now()
+    status.start()  # probes while it is down; a turn that finds it down or hung says so at once
+    stack.push_async_callback(status.stop)
+    banner = f"LLM {llm.model} at {llm.host}" if status.up else f"command mode ({status.reason}; probing)"
+    return llm, status, banner
 
 
 async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool = True) -> Runtime:
@@ -103,9 +135,7 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
 
         shared: Any = None
         if settings.redis.url:
-            import redis.asyncio as aioredis
-
-            shared = aioredis.from_url(settings.redis.url, decode_responses=True)
+            shared = connect_redis(settings.redis.url)
             stack.push_async_callback(shared.aclose)
             prefix = settings.redis.prefix
             history = RedisConversationStore(
@@ -125,15 +155,8 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
             audit = MemoryAuditLog()
             store = "in-process (set REDIS_URL to share state across replicas)"
 
-        llm: OllamaChat | None = None
-        llm_mode, offline_reason = "command mode (--no-llm)", "the language model is switched off"
-        if use_llm:
-            candidate = OllamaChat(settings.llm)
-            stack.push_async_callback(candidate.aclose)
-            ok, llm_mode, offline_reason = await probe_llm(candidate)
-            llm = candidate if ok else None
-
         observers = Observers()
+        llm, model_status, llm_mode = await start_model_status(settings, stack, observers, use_llm)
         agent = Agent(
             ops=AviOperations(client),
             catalogue=build_catalogue(),
@@ -145,9 +168,9 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
             num_ctx=settings.llm.num_ctx,
             default_tenant=avi_settings.tenant,
             settings=settings.agent,
-            offline_reason=offline_reason,
             observers=observers,
             controller=controller,
+            model_status=model_status,
         )
         deduper, locks = channel_guards(shared, prefix=settings.redis.prefix, ttl_seconds=DEDUP_SECONDS)
         return Runtime(

@@ -10,7 +10,6 @@ command mode and says so. Channels call it through bot/turns.py, which adds de-d
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,6 +21,7 @@ from bot.events import ActionEvent, Observers
 from bot.history import ConversationStore
 from bot.invocation import ToolInvoker
 from bot.model_loop import AgentSettings, LoopResult, ModelLoop
+from bot.model_status import ModelStatus
 from bot.pending import Intent, PendingStore, Status, resolve
 from bot.permissions import AccessSettings, resolve_access
 from bot.tools import ToolCatalogue
@@ -38,7 +38,7 @@ from bot.types import (
     Visibility,
 )
 from llm.client import ModelCheck, ModelInfo, OllamaChat
-from llm.errors import LLMError, LLMUnavailable
+from llm.errors import LLMError, LLMTimeout, LLMUnavailable
 
 log = logging.getLogger("avibot.agent")
 
@@ -73,6 +73,7 @@ class Agent:
         offline_reason: str = "no language model is configured",
         observers: Observers | None = None,
         controller: str = "",
+        model_status: ModelStatus | None = None,
     ) -> None:
         self.ops = ops
         self.catalogue = catalogue
@@ -83,10 +84,13 @@ class Agent:
         self.llm = llm
         self.default_tenant = default_tenant
         self.settings = settings or AgentSettings()
-        self.offline_reason = offline_reason  # said in command mode when there is no model
         self.observers = observers or Observers()
         self.controller = controller
-        self._llm_down_until = 0.0
+        # Whether the model answers now; without one given, the model is taken as up when configured
+        # (tests, the benchmark) and nothing probes it: `mark_down` still switches to command mode.
+        self.model_status = model_status or ModelStatus(
+            None if llm is None else _assume_up, up=llm is not None, reason=offline_reason
+        )
         self.invoker = ToolInvoker(
             catalogue=catalogue,
             pending=pending,
@@ -165,8 +169,13 @@ class Agent:
 
     @property
     def mode(self) -> str:
-        """`llm` when a model is configured and was reachable at start, `command` otherwise."""
-        return "llm" if self.llm is not None else "command"
+        """`llm` while the model answers (the status is probed and updated live), else `command`."""
+        return "llm" if self.llm is not None and self.model_status.up else "command"
+
+    @property
+    def offline_reason(self) -> str:
+        """Why the answer comes in command mode, for the person."""
+        return self.model_status.reason or "no language model is configured"
 
     async def conversation(self, key: str) -> list[dict[str, Any]]:
         """The stored messages of a conversation, oldest first (tool results in compact form)."""
@@ -265,11 +274,8 @@ class Agent:
     # -- the model ----------------------------------------------------------------------------------
 
     async def _llm_turn(self, turn: TurnState) -> AsyncIterator[Delta | TurnResult]:
-        if self.loop is None:
+        if self.loop is None or not self.model_status.up:
             yield await self._fallback(turn, f"{self.offline_reason}; answering directly.")
-            return
-        if time.monotonic() < self._llm_down_until:
-            yield await self._fallback(turn, "the language model is unreachable; answering directly.")
             return
         key = turn.inbound.conversation_key
         history = await self.history.load(key)
@@ -281,8 +287,8 @@ class Agent:
                     yield event
                 else:
                     result = event
-        except LLMUnavailable as exc:
-            self._llm_down_until = time.monotonic() + self.settings.llm_retry_after_seconds
+        except (LLMUnavailable, LLMTimeout) as exc:  # down or hung: the next turns must not wait for it
+            self.model_status.mark_down(exc.message.rstrip("."))
             yield await self._fallback(turn, f"{exc.message} Answering directly.")
             return
         except LLMError as exc:
@@ -305,3 +311,8 @@ class Agent:
             return "I could not get an answer from the controller for that. Try rephrasing, or `help`."
         found = "\n".join(f"- {r.summary}" for r in results[-5:])
         return f"I stopped after the step limit. Here is what I found:\n{found}"
+
+
+async def _assume_up() -> str | None:
+    """The probe of a model nobody asked to watch: taken as usable (see Agent's model_status)."""
+    return None

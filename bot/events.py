@@ -56,7 +56,15 @@ class ActionEvent:
     outcome: Outcome
 
 
-Event = TurnStarted | TurnEnded | ModelCalled | ToolCalled | ActionEvent
+@dataclass(frozen=True)
+class ModelStatusChanged:
+    """The language model went down (command mode from now on) or came back."""
+
+    up: bool
+    reason: str
+
+
+Event = TurnStarted | TurnEnded | ModelCalled | ToolCalled | ActionEvent | ModelStatusChanged
 Observer = Callable[[Event], None]
 
 

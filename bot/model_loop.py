@@ -45,7 +45,7 @@ class AgentSettings(BaseModel):
     answer_reserve_tokens: int = Field(1024, ge=128)
     history_tool_chars: int = Field(1200, ge=200, description="tool results kept in history, characters")
     llm_retry_after_seconds: float = Field(
-        15.0, ge=0, description="skip the model this long after it was down"
+        15.0, ge=0.1, description="while the model is down, probe it this often (seconds)"
     )
     pending_ttl_seconds: int = Field(600, ge=1, le=86400)
 

@@ -361,14 +361,14 @@ class FakeOllama:
 
 @contextlib.asynccontextmanager
 async def running_fake_ollama(
-    models: list[FakeModel] | None = None, responder: Responder | None = None
+    models: list[FakeModel] | None = None, responder: Responder | None = None, *, port: int = 0
 ) -> AsyncIterator[FakeOllama]:
-    """Serve a `FakeOllama` on 127.0.0.1 (a free port) for the duration of the block."""
+    """Serve a `FakeOllama` on 127.0.0.1 (a free port, or `port`) for the duration of the block."""
     fake = FakeOllama(models, responder)
     runner = web.AppRunner(fake.app(), access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.TCPSite(runner, "127.0.0.1", port)
         await site.start()
         fake.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
         yield fake
