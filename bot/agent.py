@@ -42,6 +42,11 @@ from llm.errors import LLMError, LLMTimeout, LLMUnavailable
 
 log = logging.getLogger("avibot.agent")
 
+HISTORY_DOWN = "History is unavailable right now; your question was answered without it."
+STORE_DOWN = (
+    "Confirmations cannot be checked right now because the store is unavailable; nothing was changed."
+)
+
 __all__ = ["Agent", "AgentSettings", "Delta"]
 
 # What each way a confirm or cancel can end means for the person and for the channel.
@@ -219,7 +224,16 @@ class Agent:
     async def _settle(self, verb: str, action_id: str, turn: TurnState) -> TurnResult:
         """Confirm or cancel: the pending store decides who may, exactly once; then run or drop it."""
         intent: Intent = "confirm" if verb == "confirm" else "cancel"
-        res = await resolve(self.pending, action_id.strip(), intent, turn.inbound, turn.access)
+        try:
+            res = await resolve(self.pending, action_id.strip(), intent, turn.inbound, turn.access)
+        except Exception as exc:  # the store is down: nothing ran, say so plainly
+            log.warning("pending store unavailable for %s: %s", action_id, type(exc).__name__)
+            return turn.finish(
+                "command",
+                [ErrorPart(message=STORE_DOWN, hint="Try again in a moment.")],
+                outcome=Outcome.FAILED,
+                visibility=Visibility.ASKER,
+            )
         view = res.action.view() if res.action is not None else None
         if res.status is Status.READY and res.action is not None:
             execution = await self.invoker.execute(turn, res.action)
@@ -254,8 +268,8 @@ class Agent:
             parts += inv.result.parts or [TextPart(markdown=inv.result.summary)]
         elif inv.pending is None:
             parts.append(ErrorPart(message=inv.error, hint=inv.hint))
-        await self.history.append(
-            turn.inbound.conversation_key,
+        await self._remember(
+            turn,
             [
                 {"role": "user", "content": turn.inbound.text},
                 {"role": "assistant", "content": inv.summary_line()},
@@ -277,9 +291,7 @@ class Agent:
         if self.loop is None or not self.model_status.up:
             yield await self._fallback(turn, f"{self.offline_reason}; answering directly.")
             return
-        key = turn.inbound.conversation_key
-        history = await self.history.load(key)
-        model = await self.history.get_model(key)
+        history, model = await self._recall(turn)
         result: LoopResult | None = None
         try:
             async for event in self.loop.run(turn, history, model):
@@ -296,12 +308,30 @@ class Agent:
             return
         assert result is not None
         answer = result.answer or self._bounded_summary(turn, result.results)
-        await self.history.append(key, [*result.messages, {"role": "assistant", "content": answer}])
+        await self._remember(turn, [*result.messages, {"role": "assistant", "content": answer}])
         parts: list[Part] = [TextPart(markdown=answer)]
         for tool_result in result.results[-3:]:
             parts.extend(p for p in tool_result.parts if not isinstance(p, TextPart))
         parts.extend(result.errors)  # what failed is shown, whatever the model made of it
         yield turn.finish("llm", parts)
+
+    async def _recall(self, turn: TurnState) -> tuple[list[dict[str, Any]], str | None]:
+        """The conversation's history and model choice; without the store, none (and it is said)."""
+        key = turn.inbound.conversation_key
+        try:
+            return await self.history.load(key), await self.history.get_model(key)
+        except Exception as exc:
+            log.warning("history unavailable for %s: %s", key, type(exc).__name__)
+            turn.note(HISTORY_DOWN)
+            return [], None
+
+    async def _remember(self, turn: TurnState, messages: list[dict[str, Any]]) -> None:
+        """Append the turn to the history, best effort: the answer stands without it."""
+        try:
+            await self.history.append(turn.inbound.conversation_key, messages)
+        except Exception as exc:
+            log.warning("history not saved for %s: %s", turn.inbound.conversation_key, type(exc).__name__)
+            turn.note(HISTORY_DOWN)
 
     @staticmethod
     def _bounded_summary(turn: TurnState, results: list[ToolResult]) -> str:

@@ -6,6 +6,7 @@ handler gets the turn and the parsed command and returns the turn's TurnResult.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from bot.types import ErrorPart, Fact, FactsPart, TablePart, TextPart, TurnResul
 from llm.client import OllamaChat
 from llm.errors import LLMError
 
+log = logging.getLogger("avibot.agent")
+STORE_DOWN = "That needs the conversation store, which is unavailable right now."
 Settle = Callable[[str, str, TurnState], Awaitable[TurnResult]]  # (verb, action id, turn) -> TurnResult
 Handler = Callable[["Builtins", TurnState, CoreCommand], Awaitable[TurnResult]]
 
@@ -32,7 +35,11 @@ class Builtins:
         handler = HANDLERS.get(cmd.name)
         if handler is None or (cmd.name in NEEDS_ARGUMENT and not cmd.argument):
             return turn.finish("command", [ErrorPart(message=f"Usage: {cmd.name} <id>")])
-        return await handler(self, turn, cmd)
+        try:
+            return await handler(self, turn, cmd)
+        except Exception as exc:  # reset, audit, model use: the store they need is down
+            log.warning("%s failed: %s", cmd.name, type(exc).__name__)
+            return turn.finish("command", [ErrorPart(message=STORE_DOWN, hint="Try again in a moment.")])
 
 
 async def _help(b: Builtins, turn: TurnState, cmd: CoreCommand) -> TurnResult:

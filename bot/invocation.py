@@ -8,6 +8,7 @@ all of them. Nothing here raises: an Invocation says what happened.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,8 @@ from bot.turn_state import TurnState
 from bot.types import ErrorPart, Outcome, Part, Risk, TextPart, ToolCallRecord, utcnow
 from bot.validation import describe
 from llm.schema import flat_tool
+
+log = logging.getLogger("avibot.agent")
 
 
 @dataclass
@@ -181,7 +184,19 @@ class ToolInvoker:
             tenant=turn.ctx.tenant,
             ttl_seconds=self.pending_ttl_seconds,
         )
-        await self.pending.put(action)
+        try:
+            await self.pending.put(action)
+        except Exception as exc:  # nothing may run unconfirmed: without the store there is no proposal
+            log.warning("pending store unavailable: %s", type(exc).__name__)
+            record.ok = False
+            record.error = "store unavailable"
+            return Invocation(
+                record,
+                error="The change could not be held for confirmation because the store is unavailable; "
+                "nothing was changed.",
+                hint="Try again in a moment.",
+                failed_run=True,
+            )
         turn.pending = action
         record.ok = True
         return Invocation(record, pending=action)
@@ -226,10 +241,21 @@ class ToolInvoker:
         return Execution(parts, Outcome.DONE)
 
     async def note(self, action: PendingAction, text: str) -> None:
-        """A line in the requesting conversation, so a follow-up knows what happened."""
-        await self.history.append(action.conversation_key, [{"role": "assistant", "content": text}])
+        """A line in the requesting conversation, so a follow-up knows what happened. Best effort:
+        after the controller answered, nothing may turn the outcome into an error."""
+        try:
+            await self.history.append(action.conversation_key, [{"role": "assistant", "content": text}])
+        except Exception as exc:
+            log.warning("outcome note not saved for %s: %s", action.id, type(exc).__name__)
 
     async def record(self, turn: TurnState, action: PendingAction, result: AuditResult, detail: str) -> None:
+        """An audit entry; a store failure is logged (the entry's log line is already written)."""
+        try:
+            await self._record(turn, action, result, detail)
+        except Exception as exc:
+            log.error("audit entry for %s not stored: %s", action.id, type(exc).__name__)
+
+    async def _record(self, turn: TurnState, action: PendingAction, result: AuditResult, detail: str) -> None:
         await self.audit.record(
             AuditEntry(
                 time=utcnow(),

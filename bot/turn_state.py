@@ -20,6 +20,7 @@ from bot.types import (
     Part,
     PendingActionView,
     Reply,
+    TextPart,
     ToolCallRecord,
     TurnResult,
     Visibility,
@@ -34,6 +35,11 @@ class TurnState:
     records: list[ToolCallRecord] = field(default_factory=list)
     pending: PendingAction | None = None
     controller: str = ""
+    notes: list[str] = field(default_factory=list)  # said after the answer (e.g. "history is unavailable")
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
 
     def finish(
         self,
@@ -48,7 +54,7 @@ class TurnState:
         Unless told otherwise a reply is for everyone, except one made only of errors to a slash
         command (the asker's typo is nobody else's business).
         """
-        all_parts = list(parts)
+        all_parts = list(parts) + [TextPart(markdown=f"_{note}_") for note in self.notes]
         view = None
         if self.pending is not None:
             view = self.pending.view()
