@@ -8,11 +8,14 @@ is a thin shell). Here, for every channel alike:
   got it first), failing open with a log line when the store is down: answering twice beats never;
 - one turn at a time per conversation, across replicas when the store is Redis;
 - the agent's explicit result: outcome, visibility, the action concerned and the controller;
-- observers told when a turn starts and ends.
+- observers told when a turn starts and ends;
+- a bounded shutdown (`drain`): no new turn starts, confirmed writes in progress finish, and a
+  question still waiting on the model after the grace period is ended with a message to its asker.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -23,9 +26,12 @@ from bot.commands import CommandError, CoreCommand, parse_command
 from bot.dedup import EventDeduper, MemoryDeduper
 from bot.events import Observers, TurnEnded, TurnStarted
 from bot.serial import KeyedLock
-from bot.types import Delta, Inbound, Outcome, TurnResult, Visibility
+from bot.types import Delta, ErrorPart, Inbound, Outcome, Reply, TurnResult, Visibility
 
 log = logging.getLogger("avibot.turns")
+
+RESTARTING = "avibot is restarting; ask again in a minute. Nothing was changed."
+CUT_SHORT = "avibot is restarting, so this answer was cut short; ask again in a minute. Nothing was changed."
 
 
 class Turns:
@@ -43,6 +49,10 @@ class Turns:
         self._deduper = deduper or MemoryDeduper()
         self._locks = locks or KeyedLock()
         self._observers = observers or agent.observers
+        self._closing = False
+        self._questions: set[asyncio.Task[object]] = set()  # turns that may be cut short at shutdown
+        self._writes: set[asyncio.Task[object]] = set()  # confirmations: never cut short
+        self._cut: set[asyncio.Task[object]] = set()
 
     # -- turns -------------------------------------------------------------------------------------
 
@@ -57,14 +67,31 @@ class Turns:
 
     async def stream(self, inbound: Inbound) -> AsyncIterator[Delta | TurnResult]:
         """Text deltas while the model writes, then the TurnResult; in order per conversation."""
-        async with self._locks.hold(inbound.conversation_key):
-            started = self._started(inbound)
-            result: TurnResult | None = None
-            async for event in self._agent.stream(inbound):
-                if isinstance(event, TurnResult):
-                    result = event
-                yield event
-            self._ended(inbound, result, started)
+        if self._closing:
+            yield self._refusal(inbound, RESTARTING)
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self._questions.add(task)
+        try:
+            async with self._locks.hold(inbound.conversation_key):
+                started = self._started(inbound)
+                result: TurnResult | None = None
+                try:
+                    async for event in self._agent.stream(inbound):
+                        if isinstance(event, TurnResult):
+                            result = event
+                        yield event
+                except asyncio.CancelledError:
+                    if task not in self._cut:
+                        raise
+                    task.uncancel()  # cut short by `drain`: the asker is told, the turn ends normally
+                    result = self._refusal(inbound, CUT_SHORT)
+                    yield result
+                self._ended(inbound, result, started)
+        finally:
+            self._questions.discard(task)
+            self._cut.discard(task)
 
     async def run(self, inbound: Inbound) -> TurnResult:
         """The whole TurnResult at once."""
@@ -81,13 +108,21 @@ class Turns:
         Not queued behind the conversation's turn in progress: the pending store already makes it
         exactly-once, and a click must be answered at once (Teams waits for its invoke response).
         """
-        started = self._started(inbound)
-        if verb == "confirm":
-            result = await self._agent.confirm(action_id, inbound)
-        else:
-            result = await self._agent.cancel(action_id, inbound)
-        self._ended(inbound, result, started)
-        return result
+        if self._closing:
+            return self._refusal(inbound, RESTARTING)
+        task = asyncio.current_task()
+        assert task is not None
+        self._writes.add(task)
+        try:
+            started = self._started(inbound)
+            if verb == "confirm":
+                result = await self._agent.confirm(action_id, inbound)
+            else:
+                result = await self._agent.cancel(action_id, inbound)
+            self._ended(inbound, result, started)
+            return result
+        finally:
+            self._writes.discard(task)
 
     async def propose(self, inbound: Inbound, tool: str, arguments: dict[str, Any]) -> TurnResult:
         """One tool by name, no model: a read answers, a write becomes a pending action."""
@@ -95,6 +130,35 @@ class Turns:
         result = await self._agent.propose(inbound, tool, arguments)
         self._ended(inbound, result, started)
         return result
+
+    # -- shutdown ------------------------------------------------------------------------------------
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
+    async def drain(self, grace_seconds: float) -> None:
+        """Stop taking turns; let confirmed writes finish (they are never cut); give questions
+        `grace_seconds`, then end those still running with a message to their askers."""
+        self._closing = True
+        if self._questions or self._writes:
+            log.info("draining %d question(s), %d write(s)", len(self._questions), len(self._writes))
+        running = {*self._questions, *self._writes}
+        if running:
+            await asyncio.wait(running, timeout=grace_seconds)
+        for task in list(self._questions):
+            self._cut.add(task)
+            task.cancel()
+        pending = {*self._questions, *self._writes}
+        if pending:  # writes: as long as they take (bounded by the controller client's timeouts)
+            await asyncio.wait(pending)
+
+    def _refusal(self, inbound: Inbound, text: str) -> TurnResult:
+        return TurnResult(
+            reply=Reply(parts=[ErrorPart(message=text)], conversation_key=inbound.conversation_key),
+            outcome=Outcome.FAILED,
+            controller=self.controller,
+        )
 
     @staticmethod
     def visibility_of(text: str) -> Visibility:

@@ -166,3 +166,29 @@ async def test_an_observer_that_raises_does_not_break_the_turn(make: MakeAgent) 
     env.agent.observers.subscribe(broken)
     result = await turns_for(env, None).run(env.inbound("vs list"))
     assert result.outcome is Outcome.ANSWERED
+
+
+async def test_drain_cuts_a_hung_question_short_with_a_message_and_lets_a_write_finish(
+    make: MakeAgent, fake: FakeOllama
+) -> None:
+    env = await make(fake.url)
+    turns = turns_for(env, env.redis)
+    vs = next(v for v in await env.ops.virtualservices.list() if v.enabled)
+    proposed = await turns.run(env.inbound(f"vs disable {vs.name}"))
+    assert proposed.action is not None
+    fake.script(Reply.say("much too late", delay=30.0))
+    question = asyncio.create_task(turns.run(env.inbound("how are the pools?", key="slack:T1:C1:2.2")))
+    await asyncio.sleep(0.2)  # the question waits on the model
+    write = asyncio.create_task(turns.settle("confirm", proposed.action.id, env.inbound("")))
+    await asyncio.sleep(0)  # the write has started when the drain begins
+    started = time.monotonic()
+    await turns.drain(grace_seconds=0.5)
+    assert time.monotonic() - started < 3.0
+    cut = await question
+    assert cut.outcome is Outcome.FAILED
+    assert "restarting" in cut.reply.text
+    done = await write
+    assert done.outcome is Outcome.DONE  # a confirmed write is never cut short
+    assert (await env.ops.virtualservices.get(vs.name)).enabled is False
+    refused = await turns.run(env.inbound("vs list"))  # no new turn after the drain began
+    assert "restarting" in refused.reply.text
