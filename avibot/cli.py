@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_sim(args: argparse.Namespace) -> int:
-    from avi.simulator import SimulatorConfig, serve
+    from avisim import SimulatorConfig, serve
 
     options: dict[str, object] = {
         "username": args.username,

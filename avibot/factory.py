@@ -18,7 +18,7 @@ from aiohttp import web
 from avi.client import AviClient
 from avi.operations import AviOperations
 from avi.settings import AviSettings
-from avi.simulator import SimulatorConfig, create_app
+from avisim import SimulatorConfig, create_app
 from avibot.config import Settings
 from bot.agent import Agent
 from bot.audit import MemoryAuditLog, RedisAuditLog

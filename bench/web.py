@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from avi.simulator import SimulatorConfig, create_app
+from avisim import SimulatorConfig, create_app
 from tests.fakes.ollama_server import Reply, running_fake_ollama
 
 PASSWORD = "bench-Passw0rd"

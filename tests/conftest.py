@@ -12,7 +12,7 @@ from aiohttp import web
 from avi.client import AviClient
 from avi.operations import AviOperations
 from avi.settings import AviSettings
-from avi.simulator import SimulatorConfig, SimulatorState, create_app, get_state
+from avisim import SimulatorConfig, SimulatorState, create_app, get_state
 
 pytest_plugins = ["tests.redis_server"]
 

@@ -9,11 +9,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN: dict[str, set[str]] = {
-    "common": {"avi", "bot", "llm", "adapters", "avibot"},
-    "avi": {"bot", "llm", "adapters", "avibot"},
-    "llm": {"bot", "avi", "adapters", "avibot"},
-    "bot": {"adapters", "avibot"},
-    "adapters": {"avi", "llm", "avibot"},
+    "common": {"avi", "bot", "llm", "adapters", "avibot", "avisim"},
+    "avi": {"bot", "llm", "adapters", "avibot", "avisim"},
+    "llm": {"bot", "avi", "adapters", "avibot", "avisim"},
+    "bot": {"adapters", "avibot", "avisim"},
+    "adapters": {"avi", "llm", "avibot", "avisim"},
+    "avisim": {"avi", "bot", "llm", "adapters", "avibot"},
 }
 
 

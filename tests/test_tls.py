@@ -12,8 +12,8 @@ from aiohttp import web
 from avi.client import AviClient
 from avi.errors import AviUnavailableError
 from avi.settings import AviSettings
-from avi.simulator import SimulatorConfig, create_app
-from avi.simulator.tls import self_signed_pem
+from avisim import SimulatorConfig, create_app
+from avisim.tls import self_signed_pem
 from tests.conftest import SIM_DEFAULTS, SIM_PASSWORD
 
 

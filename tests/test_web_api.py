@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from adapters.web.settings import WebSettings
 from avi.operations import AviOperations
 from avi.settings import AviSettings
-from avi.simulator import SimulatorConfig, create_app
+from avisim import SimulatorConfig, create_app
 from avibot.config import LogSettings, RedisSettings, ServerSettings, Settings
 from avibot.factory import Runtime, build_runtime
 from avibot.server import create_server_app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.test_sim_support import first, session
+from tests.sim.test_sim_support import first, session
 
 SERVER = {"ip": {"addr": "10.9.9.1", "type": "V4"}, "port": 8080}
 
@@ -292,3 +292,29 @@ async def test_certificate_upload_is_parsed(sim) -> None:
         assert "key" not in cert
         bad = {"name": "broken", "certificate": {"certificate": "-----BEGIN CERTIFICATE-----\nnope"}}
         assert (await c.post("/api/sslkeyandcertificate", headers=headers, json=bad)).status_code == 400
+
+
+async def test_read_only_and_recorded_older_fields_are_accepted_and_ignored(sim) -> None:
+    """A clone posts back what a GET returned (cassette test_clone_vs): read-only fields and fields of
+    the older recorded controller are ignored, misspelt ones still get 400."""
+    async with session(sim) as (c, headers):
+        old = {**headers, "X-Avi-Version": "20.1.1"}
+        vip = {"name": "clone-vip", "vip": [{"ip_address": {"addr": "10.8.8.9", "type": "V4"}}]}
+        r = await c.post("/api/vsvip", headers=old, json={**vip, "vs_refs": ["/api/virtualservice/x"]})
+        assert r.status_code == 201, r.text
+        assert "vs_refs" not in r.json()
+        legacy = {"marked_for_delete": False, "redis_db": 0, "redis_port": 0, "version": 3}
+        body = {"name": "clone-vs", "services": [{"port": 80}], "vsvip_ref": r.json()["url"], **legacy}
+        r = await c.post("/api/virtualservice", headers=old, json={**body, "url": "x", "sp_pool_refs": []})
+        assert r.status_code == 201, r.text
+        assert not legacy.keys() & r.json().keys()
+        # read-only in the 30.2.1 swagger: ignored at every version
+        r = await c.post("/api/pool", headers=headers, json={"name": "ro-pool", "gslb_sp_enabled": True})
+        assert r.status_code == 201, r.text
+        # fields only the older controller had: refused when the client says it speaks 30.2.1
+        r = await c.post("/api/virtualservice", headers=headers, json={**body, "name": "clone-vs-2"})
+        assert r.status_code == 400
+        assert "redis_db" in r.json()["error"]
+        r = await c.post("/api/virtualservice", headers=old, json={**body, "name": "v3", "redis_dbb": 0})
+        assert r.status_code == 400
+        assert "redis_dbb" in r.json()["error"]

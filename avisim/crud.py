@@ -9,11 +9,10 @@ from typing import Any
 
 from aiohttp import web
 
-from avi.object_types import SINGLETONS, class_name
-
 from .collections import apply_filters, apply_sort, flag, paginate
 from .context import Ctx, empty
 from .errors import ApiError, bad_request, method_not_allowed, not_found
+from .object_types import SINGLETONS, class_name
 from .patch import apply_patch
 from .refs import ref_uuid
 from .render import ALWAYS_DERIVED, DERIVED_FIELDS, keep_secrets, present
@@ -128,9 +127,8 @@ async def create_object(ctx: Ctx) -> web.Response:
     wctx = _write_ctx(ctx)
     if isinstance(body, dict) and body.get("tenant_ref") and obj_type not in GLOBAL_TYPES:
         # a tenant_ref in the body places the object there (ansible and terraform send one)
-        wctx = WriteContext(
-            wctx.store, ref_uuid(resolve_ref(wctx, "tenant_ref", body["tenant_ref"], "tenant")) or ""
-        )
+        tenant = ref_uuid(resolve_ref(wctx, "tenant_ref", body["tenant_ref"], "tenant")) or ""
+        wctx = WriteContext(wctx.store, tenant, wctx.version)
     obj = normalise(obj_type, body, wctx, creating=True)
     store = ctx.state.store
     slug = ctx.request.headers.get("Slug")

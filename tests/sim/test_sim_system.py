@@ -11,10 +11,10 @@ import httpx
 import pytest
 from aiohttp import web
 
-from avi.simulator import SimulatorConfig, create_app, get_state
-from avi.simulator.tls import server_context
+from avisim import SimulatorConfig, create_app, get_state
+from avisim.tls import server_context
 from tests.conftest import SIM_PASSWORD, SIM_USERNAME, StartSim
-from tests.test_sim_support import client, session
+from tests.sim.test_sim_support import client, session
 
 
 async def test_initial_data_and_cluster_without_auth(sim) -> None:
@@ -112,7 +112,7 @@ def _free_port() -> int:
 async def test_serve_with_tls_in_a_subprocess() -> None:
     port = _free_port()
     code = (
-        "from avi.simulator import SimulatorConfig, serve; "
+        "from avisim import SimulatorConfig, serve; "
         f"serve(SimulatorConfig(objects=10, password='pw'), port={port}, tls=True)"
     )
     proc = await asyncio.create_subprocess_exec(

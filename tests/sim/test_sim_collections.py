@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from tests.conftest import StartSim
-from tests.test_sim_support import first, get_all, session
+from tests.sim.test_sim_support import first, get_all, session
 
 
 async def test_pagination_over_1200_objects(start_sim: StartSim) -> None:

@@ -21,7 +21,7 @@ import pytest
 
 from tests.conftest import SIM_PASSWORD, SIM_USERNAME, StartSim
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SDK_PATH = Path(os.environ.get("AVIBOT_SDK_PATH", ROOT / ".cache" / "avisdk"))
 SCENARIO = Path(__file__).resolve().parent / "sdk" / "scenario.py"
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from avi.object_types import SINGLETONS
-
+from .object_types import SINGLETONS
 from .refs import make_ref
 from .runtime import Runtime
 from .schema import defaults_for, newer_fields

@@ -6,7 +6,7 @@ import itertools
 import time
 from datetime import datetime
 
-from tests.test_sim_support import first, get_all, session
+from tests.sim.test_sim_support import first, get_all, session
 
 STEPS = (300, 3600, 86400, 5)
 

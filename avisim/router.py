@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from avi.object_types import INVENTORY_TYPES
-
 from . import actions, analytics, crud, inventory, logs, system
 from .context import Ctx
 from .crud import SINGLETON_TYPES
 from .errors import method_not_allowed
+from .object_types import INVENTORY_TYPES
 from .store import Store
 
 Handler = Callable[[Ctx], Awaitable[web.Response]]

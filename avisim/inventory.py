@@ -7,12 +7,11 @@ from typing import Any
 
 from aiohttp import web
 
-from avi.object_types import INVENTORY_TYPES
-
 from .analytics import latest_metrics
 from .context import Ctx
 from .crud import envelope, present_for, query, visible_object
 from .errors import ApiError, not_found
+from .object_types import INVENTORY_TYPES
 from .refs import make_ref, ref_uuid
 from .runtime import UP
 from .store import Obj

@@ -10,8 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from avi.object_types import OBJECT_TYPES
-
+from .object_types import OBJECT_TYPES
 from .refs import MARK, make_ref, ref_uuid
 
 ADMIN = "admin"

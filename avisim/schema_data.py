@@ -1,7 +1,13 @@
-"""Field names, required fields, scalar defaults and reference targets of the main object types.
+"""Field names, required fields, defaults, reference targets and enums of the main object types.
 
-Derived from the controller's OpenAPI documents (30.2.1); the simulator uses it to fill defaults on
-write, to reject unknown fields (400) and to resolve `<field>_name` shortcuts.
+GENERATED FILE, do not edit by hand: change tools/gen_sim_schema.py and re-run it.
+Command (from the project root): `.venv/bin/python tools/gen_sim_schema.py`
+Inputs: ../shared/avi-swagger/*.json (the controller's OpenAPI documents, 30.2.1)
+        ../shared/avi-cassettes/*.json (recorded controller traffic, 20.1.x)
+The output is formatted with `ruff format`.
+
+The simulator uses it to fill defaults on write, to reject unknown fields (400), to accept and ignore
+read-only fields, to gate fields by API version and to resolve `<field>_name` shortcuts.
 """
 
 from __future__ import annotations
@@ -2005,4 +2011,134 @@ FIELD_TYPES: dict[str, dict[str, str]] = {
         "vrf_context_ref": "string",
         "vsvip_cloud_config_cksum": "string",
     },
+}
+
+# Top-level fields the swagger marks readOnly: accepted and ignored on write.
+
+READ_ONLY: dict[str, tuple[str, ...]] = {
+    "applicationprofile": ("_last_modified", "url"),
+    "cloud": ("_last_modified", "url"),
+    "healthmonitor": ("_last_modified", "url"),
+    "networkprofile": ("_last_modified", "url"),
+    "pool": ("_last_modified", "gslb_sp_enabled", "url"),
+    "poolgroup": ("_last_modified", "url"),
+    "serviceengine": ("_last_modified", "url"),
+    "serviceenginegroup": ("_last_modified", "url"),
+    "sslkeyandcertificate": (
+        "_last_modified",
+        "ocsp_error_status",
+        "ocsp_responder_url_list_from_certs",
+        "ocsp_response_info",
+        "url",
+    ),
+    "tenant": ("_last_modified", "url"),
+    "virtualservice": ("_last_modified", "azure_availability_set", "sp_pool_refs", "url"),
+    "vsvip": ("_last_modified", "url"),
+}
+
+# Allowed values of the enum fields the simulator checks on write (swagger `Enum options`).
+
+ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "applicationprofile": {
+        "type": (
+            "APPLICATION_PROFILE_TYPE_L4",
+            "APPLICATION_PROFILE_TYPE_HTTP",
+            "APPLICATION_PROFILE_TYPE_SYSLOG",
+            "APPLICATION_PROFILE_TYPE_DNS",
+            "APPLICATION_PROFILE_TYPE_SSL",
+            "APPLICATION_PROFILE_TYPE_SIP",
+        )
+    },
+    "cloud": {
+        "vtype": (
+            "CLOUD_NONE",
+            "CLOUD_VCENTER",
+            "CLOUD_OPENSTACK",
+            "CLOUD_AWS",
+            "CLOUD_VCA",
+            "CLOUD_APIC",
+            "CLOUD_MESOS",
+            "CLOUD_LINUXSERVER",
+            "CLOUD_DOCKER_UCP",
+            "CLOUD_RANCHER",
+            "CLOUD_OSHIFT_K8S",
+            "CLOUD_AZURE",
+            "CLOUD_GCP",
+            "CLOUD_NSXT",
+        )
+    },
+    "healthmonitor": {
+        "type": (
+            "HEALTH_MONITOR_PING",
+            "HEALTH_MONITOR_TCP",
+            "HEALTH_MONITOR_HTTP",
+            "HEALTH_MONITOR_HTTPS",
+            "HEALTH_MONITOR_EXTERNAL",
+            "HEALTH_MONITOR_UDP",
+            "HEALTH_MONITOR_DNS",
+            "HEALTH_MONITOR_GSLB",
+            "HEALTH_MONITOR_SIP",
+            "HEALTH_MONITOR_RADIUS",
+            "HEALTH_MONITOR_SMTP",
+            "HEALTH_MONITOR_SMTPS",
+            "HEALTH_MONITOR_POP3",
+            "HEALTH_MONITOR_POP3S",
+            "HEALTH_MONITOR_IMAP",
+            "HEALTH_MONITOR_IMAPS",
+            "HEALTH_MONITOR_FTP",
+            "HEALTH_MONITOR_FTPS",
+            "HEALTH_MONITOR_LDAP",
+            "HEALTH_MONITOR_LDAPS",
+            "HEALTH_MONITOR_SCTP",
+        )
+    },
+    "pool": {
+        "lb_algorithm": (
+            "LB_ALGORITHM_LEAST_CONNECTIONS",
+            "LB_ALGORITHM_ROUND_ROBIN",
+            "LB_ALGORITHM_FASTEST_RESPONSE",
+            "LB_ALGORITHM_CONSISTENT_HASH",
+            "LB_ALGORITHM_LEAST_LOAD",
+            "LB_ALGORITHM_FEWEST_SERVERS",
+            "LB_ALGORITHM_RANDOM",
+            "LB_ALGORITHM_FEWEST_TASKS",
+            "LB_ALGORITHM_NEAREST_SERVER",
+            "LB_ALGORITHM_CORE_AFFINITY",
+            "LB_ALGORITHM_TOPOLOGY",
+        )
+    },
+    "serviceengine": {
+        "enable_state": (
+            "SE_STATE_ENABLED",
+            "SE_STATE_DISABLED_FOR_PLACEMENT",
+            "SE_STATE_DISABLED",
+            "SE_STATE_DISABLED_FORCE",
+        )
+    },
+    "sslkeyandcertificate": {
+        "type": (
+            "SSL_CERTIFICATE_TYPE_VIRTUALSERVICE",
+            "SSL_CERTIFICATE_TYPE_SYSTEM",
+            "SSL_CERTIFICATE_TYPE_CA",
+        )
+    },
+    "virtualservice": {"type": ("VS_TYPE_NORMAL", "VS_TYPE_VH_PARENT", "VS_TYPE_VH_CHILD")},
+}
+
+# Top-level fields beyond this schema that the recorded (older) controllers returned or accepted,
+# with the newest API version seen using each: accepted and ignored on writes up to that version.
+
+RECORDED_FIELDS: dict[str, dict[str, str]] = {
+    "cloud": {"apic_mode": "20.1.1"},
+    "pool": {"server_count": "20.1.1"},
+    "virtualservice": {
+        "marked_for_delete": "20.1.5",
+        "redis_db": "20.1.5",
+        "redis_port": "20.1.5",
+        "self_se_election": "20.1.5",
+        "tls_ticket_key": "20.1.5",
+        "version": "20.1.5",
+        "vip_runtime": "20.1.5",
+    },
+    "vsvip": {"vs_refs": "20.1.1"},
 }

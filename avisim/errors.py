@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from avi.object_types import class_name
+from .object_types import class_name
 
 
 class ApiError(Exception):

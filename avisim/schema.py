@@ -13,33 +13,25 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from avi.object_types import LB_ALGORITHMS, class_name
-
 from .certs import describe
 from .errors import bad_request
+from .object_types import class_name
 from .refs import is_marked, make_ref
-from .schema_data import DEFAULTS, FIELD_TYPES, FIELDS, INTRODUCED, REF_TARGETS, REQUIRED
+from .schema_data import (
+    DEFAULTS,
+    ENUMS,
+    FIELD_TYPES,
+    FIELDS,
+    INTRODUCED,
+    READ_ONLY,
+    RECORDED_FIELDS,
+    REF_TARGETS,
+    REQUIRED,
+)
 from .store import ADMIN, ALL_TENANTS, Obj, Store
 
-READ_ONLY = frozenset({"url", "uuid", "_last_modified"})
-
-ENUMS: dict[tuple[str, str], frozenset[str]] = {
-    ("pool", "lb_algorithm"): frozenset(f"LB_ALGORITHM_{a}" for a in LB_ALGORITHMS),
-    ("virtualservice", "type"): frozenset({"VS_TYPE_NORMAL", "VS_TYPE_VH_PARENT", "VS_TYPE_VH_CHILD"}),
-    ("applicationprofile", "type"): frozenset(
-        f"APPLICATION_PROFILE_TYPE_{t}" for t in ("L4", "HTTP", "SYSLOG", "DNS", "SSL", "SIP")
-    ),
-    ("sslkeyandcertificate", "type"): frozenset(
-        f"SSL_CERTIFICATE_TYPE_{t}" for t in ("VIRTUALSERVICE", "SYSTEM", "CA")
-    ),
-    ("serviceengine", "enable_state"): frozenset(
-        f"SE_STATE_{t}" for t in ("ENABLED", "DISABLED_FOR_PLACEMENT", "DISABLED", "DISABLED_FORCE")
-    ),
-}
-ENUM_PREFIXES: dict[tuple[str, str], str] = {
-    ("healthmonitor", "type"): "HEALTH_MONITOR_",
-    ("cloud", "vtype"): "CLOUD_",
-}
+# Accepted and ignored on every write, for every type (the uuid comes from the URL or `Slug`).
+ALWAYS_READ_ONLY = frozenset({"url", "uuid", "_last_modified"})
 
 # Refs filled on create when absent: field -> (type, name of the default object).
 REF_DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
@@ -93,6 +85,19 @@ def newer_fields(obj_type: str, version: Version) -> dict[str, str]:
         for field, since in INTRODUCED.get(obj_type, {}).items()
         if (parse_version(since) or ()) > version
     }
+
+
+@functools.lru_cache(maxsize=512)
+def ignored_fields(obj_type: str, version: Version | None) -> frozenset[str]:
+    """Top-level fields a write may carry and the controller ignores: url/uuid/_last_modified, the
+    swagger's readOnly fields, and fields of older controllers that the recorded traffic shows them
+    returning or accepting (only up to the version seen; a newer client gets 400 for them)."""
+    older = {
+        field
+        for field, seen in RECORDED_FIELDS.get(obj_type, {}).items()
+        if version is None or version <= (parse_version(seen) or ())
+    }
+    return ALWAYS_READ_ONLY | frozenset(READ_ONLY.get(obj_type, ())) | older
 
 
 @dataclass
@@ -308,7 +313,8 @@ def normalise(obj_type: str, body: Any, ctx: WriteContext, creating: bool) -> Ob
     """The stored form of a POST/PUT/PATCH result; raises 400 on anything the controller would refuse."""
     if not isinstance(body, dict):
         raise bad_request("Request body must be a JSON object")
-    body = {k: copy.deepcopy(v) for k, v in body.items() if k not in READ_ONLY}
+    ignored = ignored_fields(obj_type, ctx.version)
+    body = {k: copy.deepcopy(v) for k, v in body.items() if k not in ignored}
     _drop_name_shortcuts(obj_type, body)
     known = FIELDS.get(obj_type)
     if known is not None:
@@ -334,11 +340,8 @@ def normalise(obj_type: str, body: Any, ctx: WriteContext, creating: bool) -> Ob
             raise bad_request(f"{{'{field}': ['This field is required.']}}")
     if "name" in body and not isinstance(body["name"], str):
         raise bad_request("name must be a string")
-    for (enum_type, field), allowed in ENUMS.items():
-        if enum_type == obj_type and field in body and body[field] not in allowed:
-            raise bad_request(f"Invalid value {body[field]!r} for {field}")
-    for (enum_type, field), prefix in ENUM_PREFIXES.items():
-        if enum_type == obj_type and field in body and not str(body[field]).startswith(prefix):
+    for field, allowed in ENUMS.get(obj_type, {}).items():
+        if field in body and body[field] not in allowed:
             raise bad_request(f"Invalid value {body[field]!r} for {field}")
     body.pop("tenant_ref", None)  # the tenant comes from the request headers
     body = resolve_tree(ctx, body, REF_TARGETS.get(obj_type, {}))

@@ -6,7 +6,7 @@ import asyncio
 import base64
 
 from tests.conftest import SIM_PASSWORD, SIM_USERNAME, StartSim
-from tests.test_sim_support import VERSION, client, login, session
+from tests.sim.test_sim_support import VERSION, client, login, session
 
 NO_CREDS = {"detail": "Authentication credentials were not provided."}
 
