@@ -6,7 +6,7 @@ from typing import Any
 
 from .object_types import SINGLETONS
 from .refs import make_ref
-from .runtime import Runtime
+from .runtime import OperState
 from .schema import defaults_for, newer_fields
 from .store import Obj
 
@@ -52,7 +52,7 @@ def _redact(value: Any) -> Any:
 
 
 def present(
-    runtime: Runtime,
+    runtime: OperState,
     obj_type: str,
     obj: Obj,
     fields: list[str] | None = None,
@@ -87,7 +87,7 @@ def present(
     return out
 
 
-def runtime_of(runtime: Runtime, obj_type: str, obj: Obj) -> dict[str, Any] | None:
+def runtime_of(runtime: OperState, obj_type: str, obj: Obj) -> dict[str, Any] | None:
     if obj_type == "virtualservice":
         return runtime.vs_runtime(obj)
     if obj_type == "pool":

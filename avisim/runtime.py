@@ -1,4 +1,4 @@
-"""Runtime state derived from configuration: oper states, SE placement, health scores.
+"""OperState state derived from configuration: oper states, SE placement, health scores.
 
 Only what configuration cannot say is kept here (which servers the seed made unhealthy, which SEs carry
 which VIP); everything else is computed on read, so a config change shows up in runtime at once.
@@ -24,7 +24,7 @@ def noise(*parts: object) -> float:
 
 
 @dataclass
-class Runtime:
+class OperState:
     """Mutable runtime facts plus the functions that derive oper state from config."""
 
     store: Store

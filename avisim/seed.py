@@ -11,7 +11,7 @@ the draws inside them, changes every seeded inventory (tests/sim/test_sim_seed.p
 from __future__ import annotations
 
 from .config import SimulatorConfig
-from .runtime import Runtime
+from .runtime import OperState
 from .seed_apps import seed_applications
 from .seed_certificates import seed_certificates
 from .seed_context import Seeder
@@ -32,7 +32,7 @@ STEPS = (
 )
 
 
-def seed_inventory(store: Store, runtime: Runtime, config: SimulatorConfig) -> None:
+def seed_inventory(store: Store, runtime: OperState, config: SimulatorConfig) -> None:
     """Fill an empty store (and the runtime facts) with the inventory for `config`."""
     seeder = Seeder(store, runtime, config)
     for step in STEPS:

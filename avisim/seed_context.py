@@ -12,7 +12,7 @@ from typing import Any
 
 from .config import SimulatorConfig
 from .refs import make_ref
-from .runtime import Runtime
+from .runtime import OperState
 from .store import ADMIN, Obj, Store
 
 APPS = [
@@ -45,7 +45,7 @@ L4_PORTS = (3306, 5432, 6379, 25, 8883)
 class Seeder:
     """The seeding context: shared state and the helpers every step uses."""
 
-    def __init__(self, store: Store, runtime: Runtime, config: SimulatorConfig) -> None:
+    def __init__(self, store: Store, runtime: OperState, config: SimulatorConfig) -> None:
         self.store = store
         self.runtime = runtime
         self.config = config

@@ -8,7 +8,7 @@ import uuid
 from .auth import Authenticator
 from .config import SimulatorConfig
 from .events import EventLog
-from .runtime import Runtime
+from .runtime import OperState
 from .seed import seed_inventory
 from .stats import SimStats
 from .store import Store
@@ -21,7 +21,7 @@ class SimulatorState:
         self.config = config
         self.started = time.time()
         self.store = Store()
-        self.runtime = Runtime(self.store, config.seed, config.version, started=self.started)
+        self.runtime = OperState(self.store, config.seed, config.version, started=self.started)
         self.auth = Authenticator(
             self.store, config.session_timeout, config.lockout_failures, config.lockout_seconds
         )
