@@ -48,6 +48,7 @@ bench: install redis
 	$(BIN)/python -m bench.agent
 	$(BIN)/python -m bench.web
 	$(BIN)/python -m bench.slack
+	$(BIN)/python -m bench.answers
 
 # The README's first command: a working assistant in the browser, no Ollama or Redis needed.
 demo: install

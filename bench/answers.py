@@ -1,0 +1,126 @@
+"""Answer quality without a model: the router's recall and the plain-English fallback's accuracy.
+
+On the labelled questions shipped in avibot/eval_data (see bot/quality.py for what each figure means),
+per split: does the router offer the expected tool, does the fallback choose it (and its key
+arguments), how often does the fallback choose a wrong tool, and how many tool-schema characters a
+turn sends compared with every tool. Questions for tools the catalogue does not have yet are counted
+apart. No model, no controller: it runs in a second.
+
+Run: `make bench`, or `python -m bench.answers [--split tune|holdout|all] [--json] [--failures]`.
+Writes bench/results_answers.json. Tune the router and the fallback on `tune`; `holdout` says whether
+the tuning generalises. With Ollama, `avibot eval` scores the whole answer through a model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from avibot.eval import SPLITS, questions_for
+from bot.quality import Report, measure
+
+RESULTS = Path(__file__).resolve().parent / "results_answers.json"
+
+
+def _pct(rate: float | None, hits: int, total: int) -> str:
+    return "n/a" if rate is None else f"{rate:.1%} ({hits}/{total})"
+
+
+def _chars(schema: dict[str, Any]) -> str:
+    if schema["chars_per_turn"] is None:
+        return "n/a"
+    return f"{schema['chars_per_turn']:,.0f} of {schema['all_tools_chars']:,} ({schema['share_of_all']:.0%})"
+
+
+def markdown(reports: dict[str, Report]) -> str:
+    lines = [
+        "## Answer quality without a model",
+        "",
+        "| split | questions (reads/writes) | router recall | fallback: right tool (reads) "
+        "| fallback: tool + key arguments (reads) | fallback: wrong tool | tool-schema chars/turn vs all |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    missing = [
+        "",
+        "Questions for tools the catalogue does not have yet (counted apart):",
+        "",
+        "| split | questions (reads/writes) | fallback: wrong tool | fallback: no match "
+        "| tool-schema chars/turn vs all |",
+        "|---|---|---|---|---|",
+    ]
+    notes = ["", f"Router: `select_tools` as an admin, no previous turn, limit {_limit(reports)} (the agent's"
+             " `max_tools`); plus the always-on tools. Fallback: `match_plain_english`; no match (asking"
+             " back / command help) is not counted as wrong.", ""]  # fmt: skip
+    for split, report in reports.items():
+        d = report.as_dict(failures=False)
+        router, fallback, miss = d["router"], d["fallback"], d["missing_tools"]
+        reads = fallback["reads"]
+        present = d["questions"] - d["missing"]
+        lines.append(
+            f"| {split} | {present} ({fallback['reads']}/{present - fallback['reads']}) "
+            f"| {_pct(router['recall'], router['hits'], router['questions'])} "
+            f"| {_pct(fallback['accuracy'], fallback['right_tool'], fallback['reads'])} "
+            f"| {_pct(fallback['accuracy_with_arguments'], fallback['right_tool_and_arguments'], reads)} "
+            f"| {_pct(fallback['wrong_tool_rate'], fallback['wrong_tool'], fallback['questions'])} "
+            f"| {_chars(d['schema'])} |"
+        )
+        missing.append(
+            f"| {split} | {miss['questions']} ({miss['reads']}/{miss['questions'] - miss['reads']}) "
+            f"| {_pct(miss['fallback_wrong_tool_rate'], miss['fallback_answered'], miss['questions'])} "
+            f"| {miss['fallback_no_match']} | {_chars(miss['schema'])} |"
+        )
+        commands = d["commands"]
+        notes.append(
+            f"- {split}: the command grammar answers {commands['parsed']} of {d['questions']} questions"
+            f" itself (before routing or any model): {commands['right_tool']} with the expected tool,"
+            f" {commands['errors']} as a usage error."
+        )
+    return "\n".join([*lines, *missing, *notes])
+
+
+def _limit(reports: dict[str, Report]) -> int:
+    return next(iter(reports.values())).limit
+
+
+def failures_text(reports: dict[str, Report]) -> str:
+    out: list[str] = []
+    if "tune" not in reports:
+        return "\n(failures are listed for the tune split only: `--split tune --failures`)"
+    for split, report in reports.items():
+        if split != "tune":
+            continue
+        for kind, items in report.failures().items():
+            if items:
+                out.append(f"\n### {split}: {kind.replace('_', ' ')} ({len(items)})\n")
+                out.extend(f"- {json.dumps(item)}" for item in items)
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.answers", description=__doc__.split("\n")[0])
+    parser.add_argument("--split", choices=(*SPLITS, "all"), default="all", help="default: each, and all")
+    parser.add_argument("--json", action="store_true", help="print the JSON document instead of tables")
+    parser.add_argument(
+        "--failures", action="store_true", help="also list the tune questions that went wrong"
+    )
+    args = parser.parse_args(argv)
+    splits = [*SPLITS, "all"] if args.split == "all" else [args.split]
+    reports = {split: measure(questions_for(split)) for split in splits}
+    # Which questions failed is listed for `tune` only: the holdout is for checking, not for tuning on.
+    doc = {split: report.as_dict(failures=split == "tune") for split, report in reports.items()}
+    RESULTS.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    if args.json:
+        print(json.dumps(doc, indent=2))
+    else:
+        print(markdown(reports))
+        if args.failures:
+            print(failures_text(reports))
+        shown = RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS
+        print(f"\n(written to {shown})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
