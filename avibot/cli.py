@@ -14,8 +14,10 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from avibot.audit_cli import add_parser as add_audit_parser
 from avibot.chat import add_parser as add_chat_parser
 from avibot.config import ConfigError, load_settings
+from avibot.eval import add_parser as add_eval_parser
 from avibot.logging_setup import setup_logging
 from avibot.serve import add_parser as add_serve_parser
 
@@ -59,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     _check_parser(sub)
     add_chat_parser(sub)
     add_serve_parser(sub)
+    add_eval_parser(sub)
+    add_audit_parser(sub)
     return parser
 
 
@@ -123,6 +127,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from avibot.serve import run_serve
 
             return asyncio.run(run_serve(args))
+        if args.command == "eval":
+            from avibot.eval import run_eval
+
+            return asyncio.run(run_eval(args))
+        if args.command == "audit":
+            from avibot.audit_cli import run_audit
+
+            return asyncio.run(run_audit(args))
     except ConfigError as exc:
         return _fail(str(exc))
     return _fail(f"unknown command {args.command}")

@@ -8,6 +8,7 @@ variant is for one process (tests, a laptop).
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -37,20 +38,23 @@ class RedisDeduper:
 
 
 class MemoryDeduper:
-    """In-process: keys expire after the TTL; swept lazily so memory stays bounded."""
+    """In-process: keys expire after the TTL; at most `max_keys` are kept, the oldest evicted first
+    (a flood of live ids then forgets the oldest: a very late retry of one could be answered twice)."""
 
     def __init__(self, *, ttl_seconds: int = DEFAULT_TTL_SECONDS, max_keys: int = 100_000) -> None:
         self.ttl_seconds = ttl_seconds
         self.max_keys = max_keys
-        self._seen: dict[str, float] = {}
+        self._seen: OrderedDict[str, float] = OrderedDict()  # key -> monotonic deadline, oldest first
 
     async def first_time(self, key: str, ttl_seconds: int | None = None) -> bool:
         now = time.monotonic()
-        if len(self._seen) >= self.max_keys:
-            self._seen = {k: t for k, t in self._seen.items() if t > now}
         expires = self._seen.get(key)
         if expires is not None and expires > now:
             return False
+        self._seen.pop(key, None)
+        # Expired keys from the oldest on (O(expired)), then the oldest live ones beyond the bound.
+        while self._seen and (next(iter(self._seen.values())) <= now or len(self._seen) >= self.max_keys):
+            self._seen.popitem(last=False)
         self._seen[key] = now + (ttl_seconds or self.ttl_seconds)
         return True
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -149,21 +150,28 @@ class RedisConversationStore:
 
 
 class MemoryConversationStore:
-    """The same semantics in one process, for the demo without Redis (state is lost on restart)."""
+    """The same semantics in one process, for the demo without Redis (state is lost on restart).
+
+    At most `max_conversations` conversations (and as many model choices) are kept: a flood of new
+    conversation ids evicts the least recently written first, so memory stays bounded.
+    """
 
     def __init__(
         self,
         *,
         max_messages: int = 20,
         ttl_seconds: float = 7 * 86400,
+        max_conversations: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.max_messages = max_messages
         self.ttl_seconds = ttl_seconds
+        self.max_conversations = max_conversations
         self._clock = clock
-        # key -> (JSON messages, monotonic deadline). No await inside a method: each call is atomic.
-        self._data: dict[str, tuple[list[str], float]] = {}
-        self._models: dict[str, tuple[str, float]] = {}  # key -> (model, monotonic deadline)
+        # key -> (JSON messages, monotonic deadline), least recently written first: with one TTL for
+        # all, that is also earliest deadline first. No await inside a method: each call is atomic.
+        self._data: OrderedDict[str, tuple[list[str], float]] = OrderedDict()
+        self._models: OrderedDict[str, tuple[str, float]] = OrderedDict()  # key -> (model, deadline)
 
     @classmethod
     def from_settings(cls, settings: HistorySettings) -> MemoryConversationStore:
@@ -186,9 +194,8 @@ class MemoryConversationStore:
             return
         encoded = _encode(messages)
         now = self._clock()
-        self._sweep(now)
         kept = (self._live(key) + encoded)[-self.max_messages :]
-        self._data[key] = (kept, now + self.ttl_seconds)
+        self._put(self._data, key, (kept, now + self.ttl_seconds), now)
 
     async def clear(self, key: str) -> None:
         self._data.pop(key, None)
@@ -203,15 +210,29 @@ class MemoryConversationStore:
 
     async def set_model(self, key: str, name: str) -> None:
         now = self._clock()
-        self._sweep(now)
-        self._models[key] = (name, now + self.ttl_seconds)
+        self._put(self._models, key, (name, now + self.ttl_seconds), now)
 
     async def close(self) -> None:
         self._data.clear()
         self._models.clear()
 
+    def _put(
+        self, table: OrderedDict[str, tuple[Any, float]], key: str, value: tuple[Any, float], now: float
+    ) -> None:
+        """Write `key` as the newest entry, after forgetting expired ones and evicting the oldest
+        beyond `max_conversations`."""
+        table.pop(key, None)
+        self._sweep(now)
+        while len(table) >= self.max_conversations:
+            table.popitem(last=False)
+        table[key] = value
+
     def _sweep(self, now: float) -> None:
-        """Forget expired conversations, so a long-running demo does not grow without bound."""
+        """Forget expired conversations, so a long-running demo does not grow without bound. Oldest
+        first, stopping at the first live one: O(expired), not O(kept)."""
         for table in (self._data, self._models):
-            for k in [k for k, (_, deadline) in table.items() if deadline <= now]:
-                del table[k]
+            while table:
+                _key, (_value, deadline) = next(iter(table.items()))
+                if deadline > now:
+                    break
+                table.popitem(last=False)

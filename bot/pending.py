@@ -16,6 +16,7 @@ import math
 import secrets
 import string
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -191,18 +192,24 @@ class RedisPendingStore:
 
 
 class MemoryPendingStore:
-    """The same semantics in one process (demo without Redis). No await inside a method: atomic."""
+    """The same semantics in one process (demo without Redis). No await inside a method: atomic.
+
+    At most `max_actions` actions and as many tombstones are kept: a flood evicts the oldest first.
+    """
 
     def __init__(
         self,
         *,
         tombstone_ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        max_actions: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.tombstone_ttl_seconds = tombstone_ttl_seconds
+        self.max_actions = max_actions
         self._clock = clock
-        self._actions: dict[str, tuple[str, float]] = {}  # id -> (JSON, monotonic deadline)
-        self._done: dict[str, tuple[str, float]] = {}
+        # id -> (JSON, monotonic deadline), oldest put (or taken) first.
+        self._actions: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._done: OrderedDict[str, tuple[str, float]] = OrderedDict()
 
     def _live(self, table: dict[str, tuple[str, float]], key: str, *, pop: bool = False) -> str | None:
         entry = table.get(key)
@@ -215,17 +222,28 @@ class MemoryPendingStore:
         return raw if alive else None
 
     def _sweep(self) -> None:
+        """Forget expired entries from the oldest on, stopping at the first live one (O(expired)).
+        An expired entry behind a live one waits for its turn; `_live` ignores it meanwhile."""
         now = self._clock()
         for table in (self._actions, self._done):
-            for key in [k for k, (_, deadline) in table.items() if deadline <= now]:
-                del table[key]
+            while table:
+                _key, (_raw, deadline) = next(iter(table.items()))
+                if deadline > now:
+                    break
+                table.popitem(last=False)
+
+    def _add(self, table: OrderedDict[str, tuple[str, float]], key: str, entry: tuple[str, float]) -> None:
+        table.pop(key, None)
+        while len(table) >= self.max_actions:
+            table.popitem(last=False)
+        table[key] = entry
 
     async def put(self, action: PendingAction) -> None:
         ttl_ms = _ttl_ms(action)
         self._sweep()
-        if action.id in self._actions:
+        if self._live(self._actions, action.id) is not None:
             raise ValueError(f"pending action id {action.id} is already in use")
-        self._actions[action.id] = (action.model_dump_json(), self._clock() + ttl_ms / 1000)
+        self._add(self._actions, action.id, (action.model_dump_json(), self._clock() + ttl_ms / 1000))
 
     async def get(self, action_id: str) -> PendingAction | None:
         raw = self._live(self._actions, action_id)
@@ -235,7 +253,10 @@ class MemoryPendingStore:
         raw = self._live(self._actions, action_id, pop=True)
         if raw is None:
             return None
-        self._done[action_id] = (settled.model_dump_json(), self._clock() + self.tombstone_ttl_seconds)
+        self._sweep()
+        self._add(
+            self._done, action_id, (settled.model_dump_json(), self._clock() + self.tombstone_ttl_seconds)
+        )
         return PendingAction.model_validate_json(raw)
 
     async def claim(self, action_id: str, by: User) -> PendingAction | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
@@ -11,6 +13,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from bot.audit import AuditEntry, AuditLog, MemoryAuditLog, RedisAuditLog
+from bot.sqlite import Database, SQLiteAuditLog
 from bot.types import Risk
 
 
@@ -31,10 +34,20 @@ def entry(n: int = 0, **over: object) -> AuditEntry:
     return AuditEntry.model_validate({**fields, **over})
 
 
-@pytest.fixture(params=["redis", "memory"])
+@pytest.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
+    """An embedded store file in the test's own directory, closed after the test."""
+    db = await Database.open(tmp_path / "avibot.db")
+    yield db
+    await db.close()
+
+
+@pytest.fixture(params=["redis", "memory", "sqlite"])
 def audit(request: pytest.FixtureRequest) -> AuditLog:
     if request.param == "redis":
         return RedisAuditLog(request.getfixturevalue("redis_client"), prefix="t:", max_entries=1000)
+    if request.param == "sqlite":
+        return SQLiteAuditLog(request.getfixturevalue("sqlite_db"))
     return MemoryAuditLog(max_entries=1000)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from bot.history import (
     RedisConversationStore,
     trim_to_turn,
 )
+from bot.sqlite import Database, SQLiteConversationStore
 
 KEY = "slack:T1:C1:1700000000.0001"
 
@@ -33,12 +35,23 @@ class FakeClock:
 MakeStore = Callable[..., ConversationStore]
 
 
-@pytest.fixture(params=["redis", "memory"])
+@pytest.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
+    """An embedded store file in the test's own directory, closed after the test."""
+    db = await Database.open(tmp_path / "avibot.db")
+    yield db
+    await db.close()
+
+
+@pytest.fixture(params=["redis", "memory", "sqlite"])
 def make_store(request: pytest.FixtureRequest) -> MakeStore:
     """`make_store(max_messages=..., ttl_seconds=...)` for the parametrized backend."""
     if request.param == "redis":
         client: aioredis.Redis = request.getfixturevalue("redis_client")
         return lambda **kw: RedisConversationStore(client, **kw)
+    if request.param == "sqlite":
+        db: Database = request.getfixturevalue("sqlite_db")
+        return lambda **kw: SQLiteConversationStore(db, **kw)
     return lambda **kw: MemoryConversationStore(**kw)
 
 
@@ -174,6 +187,29 @@ async def test_memory_sweeps_expired_conversations() -> None:
     clock.now += 11
     await store.append("fresh", [user("q")])
     assert list(store._data) == ["fresh"]
+
+
+async def test_memory_a_flood_of_conversation_ids_stays_bounded() -> None:
+    store = MemoryConversationStore(max_conversations=10_000)
+    for n in range(50_000):
+        await store.append(f"web:{n}", [user("q")])
+        await store.set_model(f"web:{n}", "llama3.1:8b")
+    assert (len(store._data), len(store._models)) == (10_000, 10_000)
+    assert await store.load("web:39999") == []  # the oldest went first
+    assert await store.get_model("web:39999") is None
+    assert await store.load("web:40000") == [user("q")]
+    assert await store.get_model("web:49999") == "llama3.1:8b"
+
+
+async def test_memory_eviction_spares_the_recently_written() -> None:
+    store = MemoryConversationStore(max_conversations=2)
+    await store.append("a", [user("1")])
+    await store.append("b", [user("2")])
+    await store.append("a", [assistant("3")])  # "a" is now the most recent
+    await store.append("c", [user("4")])
+    assert await store.load("b") == []
+    assert await store.load("a") == [user("1"), assistant("3")]
+    assert await store.load("c") == [user("4")]
 
 
 # -- one round trip ----------------------------------------------------------------------------------

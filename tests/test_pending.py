@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
@@ -22,6 +23,7 @@ from bot.pending import (
     resolve,
 )
 from bot.permissions import Access
+from bot.sqlite import Database, SQLitePendingStore
 from bot.types import Inbound, PendingActionView, Risk, Role, User, utcnow
 
 ALICE = User(id="U1", name="alice")
@@ -55,10 +57,20 @@ def inbound(who: User, conversation_key: str = CONV, platform: str = "slack") ->
     )
 
 
-@pytest.fixture(params=["redis", "memory"])
+@pytest.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
+    """An embedded store file in the test's own directory, closed after the test."""
+    db = await Database.open(tmp_path / "avibot.db")
+    yield db
+    await db.close()
+
+
+@pytest.fixture(params=["redis", "memory", "sqlite"])
 def store(request: pytest.FixtureRequest) -> PendingStore:
     if request.param == "redis":
         return RedisPendingStore(request.getfixturevalue("redis_client"), prefix="t:")
+    if request.param == "sqlite":
+        return SQLitePendingStore(request.getfixturevalue("sqlite_db"))
     return MemoryPendingStore()
 
 
@@ -178,6 +190,32 @@ async def test_memory_concurrent_claims_exactly_one_wins() -> None:
     await store.put(action)
     results = await asyncio.gather(*(store.claim(action.id, BOB) for _ in range(10)))
     assert [r for r in results if r is not None] == [action]
+
+
+async def test_memory_a_flood_of_actions_stays_bounded() -> None:
+    store = MemoryPendingStore(max_actions=10_000)
+    template = make_action()
+    for n in range(50_000):
+        action = template.model_copy(update={"id": f"flood{n:06d}"})
+        await store.put(action)
+        if n % 2:
+            assert await store.claim(action.id, BOB) == action
+    assert len(store._actions) <= 10_000
+    assert len(store._done) <= 10_000
+    assert await store.get("flood000000") is None  # the oldest went first
+    assert await store.outcome("flood000001") is None
+    assert await store.get("flood049998") is not None
+    assert await store.outcome("flood049999") == "confirmed by bob"
+
+
+async def test_memory_an_expired_action_behind_a_live_one_frees_its_id() -> None:
+    store = MemoryPendingStore()
+    short, long = make_action(ttl=0.05), make_action(ttl=600)
+    await store.put(long)
+    await store.put(short)
+    await asyncio.sleep(0.1)
+    await store.put(short.model_copy(update={"expires_at": long.expires_at}))  # not "in use"
+    assert await store.get(short.id) is not None
 
 
 # -- the approver check and the whole flow -----------------------------------------------------------
