@@ -3,8 +3,9 @@
 Speaks the controller's session protocol: `POST /login`, the `csrftoken`/`sessionid`/`avi-sessionid`
 cookies, `X-CSRFToken` + `Referer` on writes, `X-Avi-Version` and a per-call `X-Avi-Tenant`.
 It logs in lazily, re-logs in transparently once on 401/419 (one login at a time, however many calls
-are in flight), retries idempotent calls on connection errors and 502/503/504 with jittered
-exponential backoff, and maps failures to the typed errors of `avi.errors`.
+are in flight), retries reads (GET/HEAD/OPTIONS) and the login on connection errors and 502/503/504 with
+jittered exponential backoff, never a write, and maps failures to the typed errors of `avi.errors`: a
+write whose request may have reached the controller without an answer is `AviOutcomeUnknown`.
 """
 
 from __future__ import annotations
@@ -21,11 +22,20 @@ from typing import Any
 
 import httpx
 
-from avi.errors import AviAuthError, AviError, AviNotFoundError, AviUnavailableError, error_for_status
+from avi.errors import (
+    AviAuthError,
+    AviError,
+    AviNotFoundError,
+    AviOutcomeUnknown,
+    AviUnavailableError,
+    error_for_status,
+)
 from avi.settings import AviSettings
 from avi.transport import (
     IDEMPOTENT_METHODS,
+    NOT_SENT_ERRORS,
     RETRYABLE_STATUS,
+    WRITE_METHODS,
     backoff_delay,
     build_http_client,
     parse_set_cookies,
@@ -392,8 +402,15 @@ class AviClient:
         json: Any,
         headers: Mapping[str, str],
         retryable: bool,
+        *,
+        write: bool = False,
     ) -> httpx.Response:
-        """Send with bounded retries (idempotent only) on connection errors and 502/503/504."""
+        """Send with bounded retries (`retryable` only) on connection errors and 502/503/504.
+
+        A `write` is sent once, and a failure after its request may have left is `AviOutcomeUnknown`:
+        a read or write timeout, a connection broken or closed mid-exchange. Only a failure before
+        anything was sent (connection refused, connect or pool timeout) is a plain `AviUnavailableError`.
+        """
         attempts = (self._settings.retries + 1) if retryable else 1
         url = self._base_url + path
         content = None if json is None else jsonlib.dumps(json).encode()
@@ -404,18 +421,8 @@ class AviClient:
             error: AviError | None = None
             try:
                 resp = await self._http.request(method, url, params=params, content=content, headers=headers)
-            except httpx.TimeoutException as exc:
-                error = AviUnavailableError(
-                    f"the controller at {self._base_url} did not answer in time ({type(exc).__name__})",
-                    method=method,
-                    path=path,
-                )
             except httpx.TransportError as exc:
-                error = AviUnavailableError(
-                    f"the controller at {self._base_url} is unreachable ({type(exc).__name__}: {exc})",
-                    method=method,
-                    path=path,
-                )
+                error = self._transport_error(exc, method, path, write)
             finally:
                 elapsed = time.perf_counter() - started
                 self.stats.http_seconds += elapsed
@@ -430,6 +437,30 @@ class AviClient:
             self.stats.retries += 1
             await asyncio.sleep(backoff_delay(attempt, self._retry_backoff))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _transport_error(
+        self, exc: httpx.TransportError, method: str, path: str, write: bool
+    ) -> AviUnavailableError:
+        """The typed error for a request that got no answer; see `_send` for which one."""
+        where = f"the controller at {self._base_url}"
+        if write and not isinstance(exc, NOT_SENT_ERRORS):
+            # No parentheses inside: the bot quotes this message in parentheses.
+            if isinstance(exc, httpx.TimeoutException):
+                message = f"{where} did not answer in time after the request was sent: {type(exc).__name__}"
+            else:
+                detail = str(exc).strip().rstrip(".")
+                message = f"the connection to {where} broke after the request was sent: " + (
+                    f"{type(exc).__name__}, {detail}" if detail else type(exc).__name__
+                )
+            log.warning("%s %s: outcome unknown (%s)", method, path, type(exc).__name__)
+            return AviOutcomeUnknown(message, method=method, path=path)
+        if isinstance(exc, httpx.TimeoutException):
+            return AviUnavailableError(
+                f"{where} did not answer in time ({type(exc).__name__})", method=method, path=path
+            )
+        return AviUnavailableError(
+            f"{where} is unreachable ({type(exc).__name__}: {exc})", method=method, path=path
+        )
 
     def _notify(self, event: RequestEvent) -> None:
         for observer in self.observers:
@@ -464,22 +495,36 @@ class AviClient:
         try:
             encoded = _encode_params(params)
             retryable = method in IDEMPOTENT_METHODS
+            write = method in WRITE_METHODS
             session = self._session or await self._ensure_session(None)
             resp = await self._send(
-                method, path, encoded, json, self._headers(session, tenant, headers), retryable
+                method, path, encoded, json, self._headers(session, tenant, headers), retryable, write=write
             )
             if resp.status_code in (401, 419) and path not in ("/login", "/logout"):
+                # Refused before it was applied: sending the write again after a login is not a retry.
                 log.info("%s %s -> %s, logging in again", method, path, resp.status_code)
                 self.stats.relogins += 1
                 session = await self._ensure_session(session.generation)
                 resp = await self._send(
-                    method, path, encoded, json, self._headers(session, tenant, headers), retryable
+                    method,
+                    path,
+                    encoded,
+                    json,
+                    self._headers(session, tenant, headers),
+                    retryable,
+                    write=write,
                 )
             self._absorb_cookies(resp, session)
             if resp.status_code >= 400:
                 error = error_for_status(resp.status_code, resp.text, method=method, path=path)
                 if isinstance(error, AviUnavailableError):
-                    error.message = f"the controller at {self._base_url} is unavailable: {error.message}"
+                    message = f"the controller at {self._base_url} is unavailable: {error.message}"
+                    if write and resp.status_code >= 500:
+                        # A 5xx may come after the change was made (a proxy's 504, a crash mid-commit).
+                        raise AviOutcomeUnknown(
+                            message, method=method, path=path, status=resp.status_code, body=error.body
+                        )
+                    error.message = message
                     error.args = (error.message,)
                 raise error
             body: Any = None

@@ -56,7 +56,31 @@ class AviConflictError(AviError):
 
 
 class AviUnavailableError(AviError):
-    """The controller could not be reached, timed out, or kept answering 5xx/429."""
+    """The controller could not be reached, timed out, or kept answering 5xx/429.
+
+    Raised as such for a write only when the request surely never reached the controller (connection
+    refused, connect or pool timeout, 429): then nothing was applied.
+    """
+
+
+class AviOutcomeUnknown(AviUnavailableError):
+    """A write (POST, PUT, PATCH, DELETE) was sent, but how it ended is not known: the answer timed
+    out, the connection broke after the request went out, or the controller answered 5xx.
+
+    The controller may or may not have applied it; a write is never sent again after this, so the
+    caller reads the object back to tell. `method` and `path` always say which request it was.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        status: int | None = None,
+        body: Any = None,
+    ) -> None:
+        super().__init__(message, status=status, method=method, path=path, body=body)
 
 
 _BY_STATUS: dict[int, type[AviError]] = {

@@ -19,8 +19,20 @@ from avi.settings import AviSettings
 
 log = logging.getLogger("avi.transport")
 
-IDEMPOTENT_METHODS: frozenset[str] = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+# Retried on connection errors and 502/503/504. Only the methods without side effects: a PUT or DELETE
+# is idempotent in theory, but sent again after a lost reply it meets the state it made itself (a DELETE
+# then answers 404 for an object it did delete), so no write is ever sent twice (the login is retried
+# on its own terms, see AviClient._do_login).
+IDEMPOTENT_METHODS: frozenset[str] = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITE_METHODS: frozenset[str] = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 RETRYABLE_STATUS: frozenset[int] = frozenset({502, 503, 504})
+# Failures that happen before a byte of the request leaves: the controller surely did not apply it.
+NOT_SENT_ERRORS: tuple[type[httpx.TransportError], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+)
 
 _insecure_warned: set[str] = set()
 

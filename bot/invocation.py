@@ -204,7 +204,11 @@ class ToolInvoker:
     # -- a confirmed write -----------------------------------------------------------------------
 
     async def execute(self, turn: TurnState, action: PendingAction) -> Execution:
-        """Run a confirmed write, audit it, note it in the conversation."""
+        """Run a confirmed write, audit it, note it in the conversation.
+
+        A write whose answer was lost (`ToolError.outcome_unknown`) is never sent again: the tool's
+        `verify` reads the object back, and the outcome is what the controller shows (see `_lost_reply`).
+        """
         tool = self.catalogue.get(action.tool)
         ctx = ToolContext(
             ops=turn.ctx.ops,
@@ -221,8 +225,11 @@ class ToolInvoker:
             await self.record(turn, action, "error", record.error)
             return Execution([ErrorPart(message=f"Cannot run {action.tool}: unknown tool.")], Outcome.FAILED)
         try:
-            result = await tool.run(ctx, tool.args.model_validate(action.arguments))
+            args = tool.args.model_validate(action.arguments)
+            result = await tool.run(ctx, args)
         except (ToolError, ValidationError) as exc:
+            if isinstance(exc, ToolError) and exc.outcome_unknown:
+                return await self._lost_reply(turn, action, tool, ctx, args, exc, record)
             message = exc.message if isinstance(exc, ToolError) else describe(exc)
             record.error = message
             self._called(record)
@@ -239,6 +246,74 @@ class ToolInvoker:
         )
         parts: list[Part] = [TextPart(markdown=f"Done: {action.summary}. {result.summary}"), *result.parts]
         return Execution(parts, Outcome.DONE)
+
+    async def _lost_reply(
+        self,
+        turn: TurnState,
+        action: PendingAction,
+        tool: Tool,
+        ctx: ToolContext,
+        args: Any,
+        exc: ToolError,
+        record: ToolCallRecord,
+    ) -> Execution:
+        """The write was sent and its answer lost: read back (never write again) and say how it ended.
+
+        verify True -> done (with the object as it is now), False -> failed (nothing changed),
+        None or no verify -> unknown, with what to check before trying again.
+        """
+        verdict: bool | None = None
+        if tool.verify is not None:
+            try:
+                verdict = await tool.verify(ctx, args)
+            except Exception as err:  # a verify that fails cannot tell
+                log.warning("verify of %s failed: %s", action.tool, type(err).__name__)
+        message = exc.message.rstrip(". ")
+        who = turn.inbound.user.name or turn.inbound.user.id
+        if verdict is True:
+            record.ok = True
+            self._called(record)
+            said = "The controller's answer was lost; reading it back shows the change is in place."
+            await self.record(
+                turn, action, "ok", f"verified after a lost reply: the change is in place ({message})"
+            )
+            await self.note(action, f"Done (confirmed by {who}): {action.summary}. {said}")
+            parts: list[Part] = [TextPart(markdown=f"Done: {action.summary}. {said}")]
+            if tool.readback is not None:
+                try:
+                    parts += (await tool.readback(ctx, args)).parts
+                except Exception as err:  # verified already: the picture is a bonus
+                    log.warning("read-back of %s failed: %s", action.tool, type(err).__name__)
+            return Execution(parts, Outcome.DONE)
+        record.error = message
+        self._called(record)
+        if verdict is False:
+            await self.record(turn, action, "error", f"verified after a lost reply: not applied ({message})")
+            await self.note(action, f"{action.summary}: not applied ({message}); nothing changed")
+            return Execution(
+                [
+                    ErrorPart(
+                        message=f"{action.summary} was not applied: {message}. "
+                        "Nothing changed on the controller.",
+                        hint="It is safe to ask for it again.",
+                    )
+                ],
+                Outcome.FAILED,
+            )
+        what = tool.target(args) if tool.target is not None else "the object"
+        summary = action.summary
+        if len(summary) > 1 and summary[0].isupper() and summary[1].islower():
+            summary = summary[0].lower() + summary[1:]
+        said = (
+            f"The controller did not confirm {summary} ({message}). "
+            f"Check {what} on the controller before trying again."
+        )
+        # The audit has no `unknown` result yet: "error", told apart by the detail's "outcome unknown:".
+        await self.record(turn, action, "error", f"outcome unknown: {message}; check {what}")
+        await self.note(
+            action, f"{action.summary}: outcome unknown ({message}); check {what} on the controller"
+        )
+        return Execution([ErrorPart(message=said)], Outcome.UNKNOWN)
 
     async def note(self, action: PendingAction, text: str) -> None:
         """A line in the requesting conversation, so a follow-up knows what happened. Best effort:

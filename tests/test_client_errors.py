@@ -17,6 +17,7 @@ from avi.errors import (
     AviConflictError,
     AviError,
     AviNotFoundError,
+    AviOutcomeUnknown,
     AviUnavailableError,
     AviValidationError,
 )
@@ -161,15 +162,16 @@ async def test_get_gives_up_after_retries(serve: Serve) -> None:
     assert flaky.calls["GET"] == 3
 
 
-async def test_post_and_patch_never_retried(serve: Serve) -> None:
+async def test_writes_never_retried(serve: Serve) -> None:
+    """No write is sent twice, PUT and DELETE included: a 5xx may come after the change was made."""
     flaky = Flaky(failures=10)
     url = await serve(flaky.app())
     async with make_client(url, retries=3) as client:
-        with pytest.raises(AviUnavailableError):
-            await client.post("/api/flaky", {})
-        with pytest.raises(AviUnavailableError):
-            await client.patch("/api/flaky", {})
-    assert flaky.calls == {"POST": 1, "PATCH": 1}
+        for method in ("POST", "PUT", "PATCH", "DELETE"):
+            with pytest.raises(AviOutcomeUnknown) as info:
+                await client.request(method, "/api/flaky", json=None if method == "DELETE" else {})
+            assert (info.value.method, info.value.status) == (method, 503)
+    assert flaky.calls == {"POST": 1, "PUT": 1, "PATCH": 1, "DELETE": 1}
 
 
 # -- TLS ---------------------------------------------------------------------------------------

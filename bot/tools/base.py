@@ -53,11 +53,21 @@ class WritePlan(BaseModel):
 Handler = Callable[[ToolContext, Any], Awaitable[ToolResult]]
 Planner = Callable[[ToolContext, Any], Awaitable[WritePlan]]
 RiskOf = Callable[[Any], Risk]
+# After a write whose answer was lost: is the planned change on the controller? True (it is), False
+# (it is not: nothing changed), None (cannot be told from what the controller shows).
+Verifier = Callable[[ToolContext, Any], Awaitable[bool | None]]
+Target = Callable[[Any], str]
 
 
 @dataclass(frozen=True)
 class Tool:
-    """One operation. `risk_of` refines the risk from the arguments (a generic GET is a read)."""
+    """One operation. `risk_of` refines the risk from the arguments (a generic GET is a read).
+
+    For a write whose answer was lost (`ToolError.outcome_unknown`), without ever sending it again:
+    `verify` reads the object back and says whether the planned change is there; `readback` shows the
+    object as the controller has it now (what the run's result would have shown); `target` names what
+    to check by hand when neither can tell (`virtual service web-vs`).
+    """
 
     name: str
     description: str
@@ -67,6 +77,9 @@ class Tool:
     plan: Planner | None = None
     topics: frozenset[str] = field(default_factory=frozenset)
     risk_of: RiskOf | None = None
+    verify: Verifier | None = None
+    readback: Handler | None = None
+    target: Target | None = None
 
     def risk_for(self, args: Any) -> Risk:
         return self.risk_of(args) if self.risk_of is not None else self.risk

@@ -9,14 +9,17 @@ Small models send "5", "true", "a,b", null and "" — all accepted here.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BeforeValidator, WithJsonSchema, model_validator
 
-from bot.tools.base import Tool, ToolArgs, ToolContext, ToolResult, WritePlan
+from bot.tools.base import Tool, ToolArgs, ToolContext, ToolResult, Verifier, WritePlan
 from bot.tools.errors import translate
 from bot.types import Risk
+
+log = logging.getLogger("avibot.tools")
 
 
 def split_csv(value: Any) -> Any:
@@ -77,6 +80,20 @@ def guarded(fn: Callable[[ToolContext, A], Awaitable[R]], lookup_tool: str) -> C
     return wrapper
 
 
+def safe_verify(fn: Verifier, name: str) -> Verifier:
+    """`fn`, where any failure (the controller still away, an unexpected shape) means "cannot tell"."""
+
+    @functools.wraps(fn)
+    async def wrapper(ctx: ToolContext, args: Any) -> bool | None:
+        try:
+            return await fn(ctx, args)
+        except Exception as exc:
+            log.warning("verify of %s failed: %s: %s", name, type(exc).__name__, exc)
+            return None
+
+    return wrapper
+
+
 def tool(
     name: str,
     description: str,
@@ -88,8 +105,12 @@ def tool(
     topics: Iterable[str] = (),
     lookup: str = "",
     risk_of: Callable[[Any], Risk] | None = None,
+    verify: Verifier | None = None,
+    readback: Callable[[ToolContext, Any], Awaitable[ToolResult]] | None = None,
+    target: Callable[[Any], str] | None = None,
 ) -> Tool:
-    """A Tool whose run and plan never let a controller error out as anything but ToolError."""
+    """A Tool whose run and plan never let a controller error out as anything but ToolError; its
+    `verify` never raises (a failure is None: cannot tell)."""
     return Tool(
         name=name,
         description=description,
@@ -99,6 +120,9 @@ def tool(
         plan=guarded(plan, lookup) if plan is not None else None,
         topics=frozenset(t.lower() for t in topics),
         risk_of=risk_of,
+        verify=safe_verify(verify, name) if verify is not None else None,
+        readback=guarded(readback, lookup) if readback is not None else None,
+        target=target,
     )
 
 

@@ -12,6 +12,7 @@ from avi.errors import (
     AviConflictError,
     AviError,
     AviNotFoundError,
+    AviOutcomeUnknown,
     AviPermissionError,
     AviUnavailableError,
     AviValidationError,
@@ -20,12 +21,17 @@ from bot.validation import describe
 
 
 class ToolError(Exception):
-    """A failed tool call: `message` says what went wrong, `hint` what to do about it."""
+    """A failed tool call: `message` says what went wrong, `hint` what to do about it.
 
-    def __init__(self, message: str, hint: str = "") -> None:
+    `outcome_unknown`: a write was sent but its answer was lost (timeout, broken connection, 5xx), so
+    the controller may or may not have applied it; whoever ran it reads the object back to tell.
+    """
+
+    def __init__(self, message: str, hint: str = "", *, outcome_unknown: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.outcome_unknown = outcome_unknown
 
     def __str__(self) -> str:
         return f"{self.message} (hint: {self.hint})" if self.hint else self.message
@@ -40,6 +46,8 @@ def _hint(exc: AviError, lookup_tool: str) -> str:
         return "the name may already exist, or someone changed the object meanwhile; read it again and retry"
     if isinstance(exc, AviValidationError):
         return "check the arguments (names, addresses, ports, enum values)"
+    if isinstance(exc, AviOutcomeUnknown):
+        return "the change may or may not have been made; read the object back before trying again"
     if isinstance(exc, AviUnavailableError):
         return "the controller did not answer; try again in a minute"
     if isinstance(exc, AviAuthError):
@@ -52,7 +60,9 @@ def translate(exc: Exception, lookup_tool: str = "") -> ToolError:
     if isinstance(exc, ToolError):
         return exc
     if isinstance(exc, AviError):
-        return ToolError(exc.message, _hint(exc, lookup_tool))
+        return ToolError(
+            exc.message, _hint(exc, lookup_tool), outcome_unknown=isinstance(exc, AviOutcomeUnknown)
+        )
     if isinstance(exc, ValueError):
         # pydantic's ValidationError is a ValueError: keep only the messages, not the URLs and input.
         return ToolError(describe(exc, "value"), "check the arguments")

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl
 
 from pydantic import Field, field_validator
 
+from avi.errors import AviNotFoundError
 from avi.operations.generic import check_path
 from bot.tools.base import Tool, ToolContext, ToolResult, WritePlan
 from bot.tools.common import Args, OptStr, tenant_label, tool
@@ -102,6 +103,26 @@ async def run(ctx: ToolContext, args: GenericArgs) -> ToolResult:
     return ToolResult(summary=summary, data=data, parts=parts)
 
 
+async def verify(ctx: ToolContext, args: GenericArgs) -> bool | None:
+    """After a lost reply: a DELETE is done when a GET of the same path answers 404, not done when it
+    still answers. Any other method's effect is not one readable field: cannot tell."""
+    if args.method != "DELETE":
+        return None
+    path, path_query = check_path(args.path, ctx.ops.client.base_url)
+    query = {**path_query, **args.params()}
+    try:
+        body = await ctx.ops.client.get(path, params=query or None, tenant=ctx.tenant)
+    except AviNotFoundError:
+        return True
+    if isinstance(body, dict) and isinstance(body.get("results"), list):
+        return None  # a collection answers 200 whatever was deleted from it
+    return False
+
+
+def target(args: GenericArgs) -> str:
+    return args.path
+
+
 TOOLS: list[Tool] = [
     tool(
         "execute_generic_operation",
@@ -128,5 +149,7 @@ TOOLS: list[Tool] = [
             "execute",
         ),
         lookup="list_object_types",
+        verify=verify,
+        target=target,
     ),
 ]

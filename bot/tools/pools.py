@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
+from avi.errors import AviError
 from avi.models import PoolDetail, PoolServer, PoolSummary
 from avi.object_types import LB_ALGORITHMS
 from avi.operations import PoolCreate, PoolFilter, ServerSpec
@@ -177,8 +178,67 @@ async def _read(ctx: ToolContext, name: str) -> PoolDetail:
 
 
 async def _after(ctx: ToolContext, name: str, summary: str) -> ToolResult:
-    p = await _read(ctx, name)
+    """Read the pool back; the controller has confirmed the write, so a failed read-back is no failure."""
+    try:
+        p = await _read(ctx, name)
+    except AviError as exc:
+        said = f"{summary}. Reading it back failed ({exc.message})."
+        return ToolResult(summary=said, data={"done": summary, "read_back": exc.message}, parts=[text(said)])
     return ToolResult(summary=summary, data=fit_object(pool_data(p)), parts=[text(summary), *pool_parts(p)])
+
+
+# -- after a lost reply: read back, never write again ---------------------------------------------
+
+
+def _pool_name(args: Any) -> str:
+    return str(args.pool if isinstance(args, ServerArgs) else args.name)
+
+
+async def show(ctx: ToolContext, args: Any) -> ToolResult:
+    """The pool as the controller has it now (shown after a verified lost reply)."""
+    p = await _read(ctx, _pool_name(args))
+    return ToolResult(summary=f"Pool {p.name}", data=fit_object(pool_data(p)), parts=pool_parts(p))
+
+
+def _pool_target(args: Any) -> str:
+    return f"pool {_pool_name(args)}"
+
+
+async def verify_create(ctx: ToolContext, args: CreatePoolArgs) -> bool | None:
+    """The pool is there (its name was free when planned): done; not there: nothing changed."""
+    return await ctx.ops.client.get_by_name("pool", args.name, tenant=ctx.tenant) is not None
+
+
+def _specs(args: Any) -> list[ServerSpec]:
+    if isinstance(args, ServerArgs):
+        return [parse_server(args.server)]
+    return [parse_server(s) for s in args.servers]
+
+
+def _verify_membership(*, add: bool) -> Callable[[ToolContext, Any], Awaitable[bool | None]]:
+    """Added: every server named is in the pool; removed: none is. One PATCH `add` or one PUT makes
+    the whole change or none of it, so anything else means it was not applied."""
+
+    async def verify(ctx: ToolContext, args: Any) -> bool | None:
+        p = await _read(ctx, _pool_name(args))
+        present = [any(_matches(spec, s) for s in p.servers) for spec in _specs(args)]
+        return all(present) if add else not any(present)
+
+    return verify
+
+
+def _verify_switch(enabled: bool) -> Callable[[ToolContext, ServerArgs], Awaitable[bool | None]]:
+    """Every server the address names has the new state (one PUT: all of them or none)."""
+
+    async def verify(ctx: ToolContext, args: ServerArgs) -> bool | None:
+        p = await _read(ctx, args.pool)
+        spec = parse_server(args.server)
+        hits = [s for s in p.servers if _matches(spec, s)]
+        if not hits:
+            return None  # the server is gone meanwhile: neither state
+        return all(s.enabled == enabled for s in hits)
+
+    return verify
 
 
 def _lb(value: str | None) -> str | None:
@@ -371,6 +431,9 @@ TOOLS: list[Tool] = [
         plan=plan_create,
         topics=(*POOL_TOPICS, "create", "new", "make"),
         lookup=LOOKUP,
+        verify=verify_create,
+        readback=show,
+        target=_pool_target,
     ),
     tool(
         "scale_out_pool",
@@ -381,6 +444,9 @@ TOOLS: list[Tool] = [
         plan=plan_scale_out,
         topics=(*POOL_TOPICS, "scale", "out", "add", "grow", "capacity", "more"),
         lookup=LOOKUP,
+        verify=_verify_membership(add=True),
+        readback=show,
+        target=_pool_target,
     ),
     tool(
         "scale_in_pool",
@@ -391,6 +457,9 @@ TOOLS: list[Tool] = [
         plan=plan_scale_in,
         topics=(*POOL_TOPICS, "scale", "in", "remove", "shrink", "fewer"),
         lookup=LOOKUP,
+        verify=_verify_membership(add=False),
+        readback=show,
+        target=_pool_target,
     ),
     tool(
         "add_pool_server",
@@ -401,6 +470,9 @@ TOOLS: list[Tool] = [
         plan=plan_add,
         topics=(*POOL_TOPICS, "add", "new", "join"),
         lookup=LOOKUP,
+        verify=_verify_membership(add=True),
+        readback=show,
+        target=_pool_target,
     ),
     tool(
         "remove_pool_server",
@@ -411,6 +483,9 @@ TOOLS: list[Tool] = [
         plan=plan_remove,
         topics=(*POOL_TOPICS, "remove", "delete", "drop"),
         lookup=LOOKUP,
+        verify=_verify_membership(add=False),
+        readback=show,
+        target=_pool_target,
     ),
     tool(
         "enable_pool_server",
@@ -421,6 +496,9 @@ TOOLS: list[Tool] = [
         plan=plan_enable,
         topics=(*POOL_TOPICS, "enable", "activate", "back", "on"),
         lookup=LOOKUP,
+        verify=_verify_switch(True),
+        readback=show,
+        target=_pool_target,
     ),
     tool(
         "disable_pool_server",
@@ -432,5 +510,8 @@ TOOLS: list[Tool] = [
         plan=plan_disable,
         topics=(*POOL_TOPICS, "disable", "drain", "maintenance", "off"),
         lookup=LOOKUP,
+        verify=_verify_switch(False),
+        readback=show,
+        target=_pool_target,
     ),
 ]

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+from avi.errors import AviError, AviNotFoundError
 from avi.models import ServicePort, VirtualServiceDetail, VirtualServiceSummary, ref_name
 from avi.operations import ServicePortSpec, VirtualServiceCreate, VirtualServiceFilter, VirtualServiceUpdate
 from bot.tools.base import Tool, ToolContext, ToolResult, WritePlan
@@ -151,9 +152,79 @@ async def _pool_must_exist(ctx: ToolContext, pool: str) -> None:
 
 
 async def _after(ctx: ToolContext, name: str, summary: str) -> ToolResult:
-    """Read the object back: the result shows the controller's state, not what we hoped for."""
-    vs = await _read(ctx, name)
+    """Read the object back: the result shows the controller's state, not what we hoped for.
+
+    The controller has already confirmed the write: a read-back that fails does not make it a failure.
+    """
+    try:
+        vs = await _read(ctx, name)
+    except AviError as exc:
+        said = f"{summary}. Reading it back failed ({exc.message})."
+        return ToolResult(summary=said, data={"done": summary, "read_back": exc.message}, parts=[text(said)])
     return ToolResult(summary=summary, data=vs_facts(vs), parts=[text(summary), *vs_parts(vs, vs.name)])
+
+
+# -- after a lost reply: read back, never write again ---------------------------------------------
+
+
+async def show(ctx: ToolContext, args: Any) -> ToolResult:
+    """The virtual service as the controller has it now (shown after a verified lost reply)."""
+    vs = await _read(ctx, args.name)
+    return ToolResult(summary=f"Virtual service {vs.name}", data=vs_facts(vs), parts=vs_parts(vs, vs.name))
+
+
+def _vs_target(args: Any) -> str:
+    return f"virtual service {args.name}"
+
+
+def _placement_target(args: Any) -> str:
+    return f"the service engines of virtual service {args.name}"
+
+
+async def _gone(ctx: ToolContext, name: str) -> bool:
+    try:
+        await _read(ctx, name)
+    except AviNotFoundError:
+        return True
+    return False
+
+
+async def verify_create(ctx: ToolContext, args: CreateArgs) -> bool | None:
+    """The VS is there: done. Neither it nor its VIP object (`vsvip-<name>`, created first): nothing
+    changed. Only the VIP object: half made, not for us to call either way."""
+    if await ctx.ops.client.get_by_name("virtualservice", args.name, tenant=ctx.tenant) is not None:
+        return True
+    vsvip = await ctx.ops.client.get_by_name("vsvip", f"vsvip-{args.name}", tenant=ctx.tenant)
+    return False if vsvip is None else None
+
+
+async def verify_update(ctx: ToolContext, args: UpdateArgs) -> bool | None:
+    """Every field asked for has its new value (the PATCH is atomic: all of them or none)."""
+    vs = await _read(ctx, args.name)
+    checks: list[bool] = []
+    if args.enabled is not None:
+        checks.append(vs.enabled == args.enabled)
+    if args.description is not None:
+        checks.append((vs.config.get("description") or "") == args.description)
+    if args.pool is not None:
+        checks.append(args.pool in (vs.pool, vs.pool_uuid))
+    return all(checks) if checks else None
+
+
+async def verify_delete(ctx: ToolContext, args: NameArgs) -> bool | None:
+    return await _gone(ctx, args.name)
+
+
+def _verify_toggle(enabled: bool) -> Callable[[ToolContext, NameArgs], Awaitable[bool | None]]:
+    async def verify(ctx: ToolContext, args: NameArgs) -> bool | None:
+        return (await _read(ctx, args.name)).enabled == enabled
+
+    return verify
+
+
+async def verify_placement(ctx: ToolContext, args: VipArgs) -> bool | None:
+    """Scale out/in, migrate, switchover: where a VIP runs is not one field to compare; cannot tell."""
+    return None
 
 
 class CreateArgs(Args):
@@ -401,6 +472,9 @@ TOOLS: list[Tool] = [
         plan=plan_create,
         topics=(*VS_TOPICS, "create", "new", "add", "make"),
         lookup=LOOKUP,
+        verify=verify_create,
+        readback=show,
+        target=_vs_target,
     ),
     tool(
         "update_virtual_service",
@@ -412,6 +486,9 @@ TOOLS: list[Tool] = [
         plan=plan_update,
         topics=(*VS_TOPICS, "update", "change", "set", "modify", "description", "pool", "switch"),
         lookup=LOOKUP,
+        verify=verify_update,
+        readback=show,
+        target=_vs_target,
     ),
     tool(
         "delete_virtual_service",
@@ -422,6 +499,8 @@ TOOLS: list[Tool] = [
         plan=plan_delete,
         topics=(*VS_TOPICS, "delete", "remove", "destroy", "drop"),
         lookup=LOOKUP,
+        verify=verify_delete,
+        target=_vs_target,
     ),
     tool(
         "enable_virtual_service",
@@ -432,6 +511,9 @@ TOOLS: list[Tool] = [
         plan=plan_enable,
         topics=(*VS_TOPICS, "enable", "start", "activate", "on"),
         lookup=LOOKUP,
+        verify=_verify_toggle(True),
+        readback=show,
+        target=_vs_target,
     ),
     tool(
         "disable_virtual_service",
@@ -442,6 +524,9 @@ TOOLS: list[Tool] = [
         plan=plan_disable,
         topics=(*VS_TOPICS, "disable", "stop", "deactivate", "off", "maintenance"),
         lookup=LOOKUP,
+        verify=_verify_toggle(False),
+        readback=show,
+        target=_vs_target,
     ),
     tool(
         "scale_out_virtual_service",
@@ -452,6 +537,9 @@ TOOLS: list[Tool] = [
         plan=plan_scale_out,
         topics=(*VS_TOPICS, "scale", "out", "scaleout", "capacity", "engine", "se", "more"),
         lookup=LOOKUP,
+        verify=verify_placement,
+        readback=show,
+        target=_placement_target,
     ),
     tool(
         "scale_in_virtual_service",
@@ -462,6 +550,9 @@ TOOLS: list[Tool] = [
         plan=plan_scale_in,
         topics=(*VS_TOPICS, "scale", "in", "scalein", "capacity", "engine", "se", "fewer"),
         lookup=LOOKUP,
+        verify=verify_placement,
+        readback=show,
+        target=_placement_target,
     ),
     tool(
         "migrate_virtual_service",
@@ -472,6 +563,9 @@ TOOLS: list[Tool] = [
         plan=plan_migrate,
         topics=(*VS_TOPICS, "migrate", "move", "engine", "se"),
         lookup=LOOKUP,
+        verify=verify_placement,
+        readback=show,
+        target=_placement_target,
     ),
     tool(
         "switchover_virtual_service",
@@ -482,5 +576,8 @@ TOOLS: list[Tool] = [
         plan=plan_switchover,
         topics=(*VS_TOPICS, "switchover", "switch", "failover", "primary", "standby", "engine", "se"),
         lookup=LOOKUP,
+        verify=verify_placement,
+        readback=show,
+        target=_placement_target,
     ),
 ]
