@@ -18,8 +18,8 @@ from aiohttp import web
 from avi.client import AviClient
 from avi.operations import AviOperations
 from avi.settings import AviSettings
-from avisim import SimulatorConfig, create_app
 from avibot.config import Settings
+from avisim import SimulatorConfig, create_app
 from bot.agent import Agent
 from bot.audit import MemoryAuditLog, RedisAuditLog
 from bot.dedup import channel_guards
