@@ -13,19 +13,30 @@ from __future__ import annotations
 import asyncio
 import json as jsonlib
 import logging
-import re
 import time
-from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
+from avi.client_types import (
+    LOGIN_BACKOFF,
+    AviResponse,
+    ClientStats,
+    LoginState,
+    Page,
+    Params,
+    RequestEvent,
+    RequestObserver,
+    _encode_params,
+    _Session,
+    api_path,
+    looks_like_uuid,
+)
+from avi.collections import CollectionReads
 from avi.errors import (
     AviAuthError,
     AviError,
-    AviNotFoundError,
     AviOutcomeUnknown,
     AviUnavailableError,
     error_for_status,
@@ -43,126 +54,12 @@ from avi.transport import (
 
 log = logging.getLogger("avi.client")
 
-Params = Mapping[str, Any]
+__all__ = ["AviClient", "AviResponse", "LoginState", "Page", "RequestEvent", "api_path", "looks_like_uuid"]
 
-_UUID_RE = re.compile(r"^[a-z][a-z0-9]*-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_SE_UUID_RE = re.compile(r"^se-[0-9a-f]{6,}$")
 _SESSION_COOKIES = ("csrftoken", "sessionid", "avi-sessionid")
 
 
-@dataclass(frozen=True)
-class RequestEvent:
-    """One HTTP request to the controller, told to the client's observers (metrics, logs).
-
-    `status` is the HTTP status, or None when no answer came (timeout, connection refused).
-    """
-
-    method: str
-    path: str
-    status: int | None
-    seconds: float
-
-
-RequestObserver = Callable[[RequestEvent], None]
-LOGIN_BACKOFF = (30.0, 600.0)  # after a refused login: wait this long, doubling up to the maximum
-
-
-@dataclass(frozen=True)
-class LoginState:
-    """Whether the client has a session: `ok`, `failed` (and when it will try again) or `none` yet."""
-
-    status: str
-    retry_in_seconds: float = 0.0
-    message: str = ""
-
-
-@dataclass
-class ClientStats:
-    """Counters for the benchmark and the cost tests.
-
-    `requests` counts every HTTP request sent (logins and retries included); the difference between
-    `call_seconds` and `http_seconds` is the client's own overhead.
-    """
-
-    calls: int = 0
-    requests: int = 0
-    logins: int = 0
-    relogins: int = 0
-    retries: int = 0
-    errors: int = 0
-    http_seconds: float = 0.0
-    call_seconds: float = 0.0
-    by_method: Counter[str] = field(default_factory=Counter)
-
-    def reset(self) -> None:
-        self.__init__()  # type: ignore[misc]
-
-    @property
-    def overhead_seconds(self) -> float:
-        """Time spent in the client outside the HTTP exchanges (including backoff sleeps)."""
-        return max(0.0, self.call_seconds - self.http_seconds)
-
-
-@dataclass
-class _Session:
-    generation: int
-    cookies: dict[str, str]
-
-    @property
-    def csrftoken(self) -> str:
-        return self.cookies.get("csrftoken", "")
-
-    def cookie_header(self) -> str:
-        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-
-
-@dataclass(frozen=True)
-class AviResponse:
-    """A successful response: status, decoded JSON body (None when empty) and headers."""
-
-    status: int
-    body: Any
-    headers: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a collection: `count` is the controller's total over all pages."""
-
-    number: int
-    count: int
-    results: list[dict[str, Any]]
-
-
-def api_path(obj_type_or_path: str) -> str:
-    """`pool` -> `/api/pool`; `/api/...` and `/login`-style paths are kept as given."""
-    if obj_type_or_path.startswith("/"):
-        return obj_type_or_path
-    return "/api/" + obj_type_or_path.lstrip("/")
-
-
-def looks_like_uuid(value: str) -> bool:
-    """Controller uuids: `<type>-<uuid4>`, service engines `se-<hex>`, plus `admin`/`default`-style ids."""
-    return bool(_UUID_RE.match(value) or _SE_UUID_RE.match(value))
-
-
-def _encode_params(params: Params | None) -> dict[str, str] | None:
-    if not params:
-        return None
-    out: dict[str, str] = {}
-    for key, value in params.items():
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            out[key] = "true" if value else "false"
-        elif isinstance(value, (list, tuple, set, frozenset)):
-            out[key] = ",".join(str(v) for v in value)
-        else:
-            out[key] = str(value)
-    return out
-
-
-class AviClient:
+class AviClient(CollectionReads):
     """One controller, one session, shared by any number of concurrent calls."""
 
     def __init__(
@@ -574,85 +471,3 @@ class AviClient:
 
     async def delete(self, path: str, *, params: Params | None = None, tenant: str | None = None) -> Any:
         return await self.request("DELETE", path, params=params, tenant=tenant)
-
-    # -- collections ---------------------------------------------------------------------------
-
-    def _relative_next(self, next_url: str) -> str | None:
-        """The path+query of a `next` link; the host is always the configured controller's."""
-        url = httpx.URL(next_url)
-        path = url.raw_path.decode("ascii")
-        return path if path.startswith("/api/") else None
-
-    async def iter_pages(
-        self,
-        obj_type_or_path: str,
-        *,
-        params: Params | None = None,
-        tenant: str | None = None,
-        page_size: int = 200,
-        max_pages: int | None = None,
-    ) -> AsyncIterator[Page]:
-        """Pages of a collection, following the controller's absolute `next` links."""
-        query = dict(params or {})
-        query.setdefault("page_size", max(1, min(page_size, 200)))
-        path: str | None = api_path(obj_type_or_path)
-        request_params: Params | None = query
-        number = 0
-        while path is not None:
-            body = await self.get(path, params=request_params, tenant=tenant)
-            number += 1
-            if not isinstance(body, dict):
-                raise AviError(f"expected a collection at {path}", method="GET", path=path)
-            results = body.get("results") or []
-            yield Page(number, int(body.get("count", len(results))), results)
-            nxt = body.get("next")
-            if not nxt or not results or (max_pages is not None and number >= max_pages):
-                return
-            path, request_params = self._relative_next(str(nxt)), None
-
-    async def list_all(
-        self,
-        obj_type_or_path: str,
-        *,
-        params: Params | None = None,
-        tenant: str | None = None,
-        page_size: int = 200,
-        limit: int | None = None,
-    ) -> list[dict[str, Any]]:
-        """Every item of a collection (or the first `limit`), in ceil(N/page_size) requests."""
-        out: list[dict[str, Any]] = []
-        async for page in self.iter_pages(
-            obj_type_or_path, params=params, tenant=tenant, page_size=page_size
-        ):
-            out.extend(page.results)
-            if limit is not None and len(out) >= limit:
-                return out[:limit]
-        return out
-
-    async def get_by_name(
-        self, obj_type: str, name: str, *, tenant: str | None = None, params: Params | None = None
-    ) -> dict[str, Any] | None:
-        """The object named `name` in the tenant (names are unique per type per tenant), or None."""
-        body = await self.get(api_path(obj_type), params={**(params or {}), "name": name}, tenant=tenant)
-        results = body.get("results") if isinstance(body, dict) else None
-        return results[0] if results else None
-
-    async def resolve_uuid(self, obj_type: str, name_or_uuid: str, *, tenant: str | None = None) -> str:
-        """A uuid passes through; a name is looked up with `?name=` in the tenant (one request)."""
-        if looks_like_uuid(name_or_uuid):
-            return name_or_uuid
-        found = await self.get_by_name(obj_type, name_or_uuid, tenant=tenant, params={"fields": "name"})
-        if found is None and "/" not in name_or_uuid:
-            # Not a name: maybe an id outside the `<type>-<uuid4>` form (`admin`, `user-1`, `default`).
-            try:
-                found = await self.get(f"{api_path(obj_type)}/{name_or_uuid}", tenant=tenant)
-            except AviNotFoundError:
-                found = None
-        if not isinstance(found, dict) or not found.get("uuid"):
-            raise AviNotFoundError(
-                f"no {obj_type} named {name_or_uuid!r} in tenant {tenant or self._settings.tenant!r}",
-                status=404,
-                method="GET",
-                path=api_path(obj_type),
-            )
-        return str(found["uuid"])
