@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.tools import analytics, engines, generic, health, monitors, objects, pools, virtualservices
+from bot.tools import (
+    analytics,
+    engines,
+    generic,
+    health,
+    monitors,
+    objects,
+    placement,
+    pools,
+    virtualservices,
+)
 from bot.tools.base import Tool
 from bot.types import Risk
 
-_MODULES = (virtualservices, pools, monitors, engines, analytics, health, objects, generic)
+_MODULES = (virtualservices, placement, pools, monitors, engines, analytics, health, objects, generic)
 
 
 class ToolCatalogue:

@@ -1,4 +1,4 @@
-"""Virtual service tools: list, get, create, change, delete, enable/disable and placement actions."""
+"""Virtual service tools: list, get, create, change, delete, enable/disable (placement: placement.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from avi.errors import AviError, AviNotFoundError
 from avi.models import ServicePort, VirtualServiceDetail, VirtualServiceSummary, ref_name
 from avi.operations import ServicePortSpec, VirtualServiceCreate, VirtualServiceFilter, VirtualServiceUpdate
 from bot.tools.base import Tool, ToolContext, ToolResult, WritePlan
-from bot.tools.common import Args, IdStr, OptBool, OptStr, tenant_label, tool
+from bot.tools.common import Args, OptBool, OptStr, tenant_label, tool
 from bot.tools.errors import ToolError, translate
 from bot.tools.render import cell, facts, fit_list, fit_object, num, prune, state, table, text
 from bot.types import Risk
@@ -140,7 +140,7 @@ async def get_virtual_service(ctx: ToolContext, args: NameArgs) -> ToolResult:
 # -- writes --------------------------------------------------------------------------------------
 
 
-async def _read(ctx: ToolContext, name: str) -> VirtualServiceDetail:
+async def read_vs(ctx: ToolContext, name: str) -> VirtualServiceDetail:
     return await ctx.ops.virtualservices.get(name, tenant=ctx.tenant)
 
 
@@ -151,13 +151,13 @@ async def _pool_must_exist(ctx: ToolContext, pool: str) -> None:
         raise translate(exc, "list_pools") from exc
 
 
-async def _after(ctx: ToolContext, name: str, summary: str) -> ToolResult:
+async def after_vs(ctx: ToolContext, name: str, summary: str) -> ToolResult:
     """Read the object back: the result shows the controller's state, not what we hoped for.
 
     The controller has already confirmed the write: a read-back that fails does not make it a failure.
     """
     try:
-        vs = await _read(ctx, name)
+        vs = await read_vs(ctx, name)
     except AviError as exc:
         said = f"{summary}. Reading it back failed ({exc.message})."
         return ToolResult(summary=said, data={"done": summary, "read_back": exc.message}, parts=[text(said)])
@@ -169,7 +169,7 @@ async def _after(ctx: ToolContext, name: str, summary: str) -> ToolResult:
 
 async def show(ctx: ToolContext, args: Any) -> ToolResult:
     """The virtual service as the controller has it now (shown after a verified lost reply)."""
-    vs = await _read(ctx, args.name)
+    vs = await read_vs(ctx, args.name)
     return ToolResult(summary=f"Virtual service {vs.name}", data=vs_facts(vs), parts=vs_parts(vs, vs.name))
 
 
@@ -177,13 +177,9 @@ def _vs_target(args: Any) -> str:
     return f"virtual service {args.name}"
 
 
-def _placement_target(args: Any) -> str:
-    return f"the service engines of virtual service {args.name}"
-
-
 async def _gone(ctx: ToolContext, name: str) -> bool:
     try:
-        await _read(ctx, name)
+        await read_vs(ctx, name)
     except AviNotFoundError:
         return True
     return False
@@ -200,7 +196,7 @@ async def verify_create(ctx: ToolContext, args: CreateArgs) -> bool | None:
 
 async def verify_update(ctx: ToolContext, args: UpdateArgs) -> bool | None:
     """Every field asked for has its new value (the PATCH is atomic: all of them or none)."""
-    vs = await _read(ctx, args.name)
+    vs = await read_vs(ctx, args.name)
     checks: list[bool] = []
     if args.enabled is not None:
         checks.append(vs.enabled == args.enabled)
@@ -217,14 +213,9 @@ async def verify_delete(ctx: ToolContext, args: NameArgs) -> bool | None:
 
 def _verify_toggle(enabled: bool) -> Callable[[ToolContext, NameArgs], Awaitable[bool | None]]:
     async def verify(ctx: ToolContext, args: NameArgs) -> bool | None:
-        return (await _read(ctx, args.name)).enabled == enabled
+        return (await read_vs(ctx, args.name)).enabled == enabled
 
     return verify
-
-
-async def verify_placement(ctx: ToolContext, args: VipArgs) -> bool | None:
-    """Scale out/in, migrate, switchover: where a VIP runs is not one field to compare; cannot tell."""
-    return None
 
 
 class CreateArgs(Args):
@@ -265,7 +256,7 @@ async def run_create(ctx: ToolContext, args: CreateArgs) -> ToolResult:
         pool=args.pool,
     )
     await ctx.ops.virtualservices.create(spec, tenant=ctx.tenant)
-    return await _after(ctx, args.name, f"Created virtual service {args.name}")
+    return await after_vs(ctx, args.name, f"Created virtual service {args.name}")
 
 
 class UpdateArgs(Args):
@@ -291,7 +282,7 @@ def _line(sign: str, field: str, value: Any) -> str:
 
 
 async def plan_update(ctx: ToolContext, args: UpdateArgs) -> WritePlan:
-    vs = await _read(ctx, args.name)
+    vs = await read_vs(ctx, args.name)
     changes = _changes(vs, args)
     if not changes:
         raise ToolError(
@@ -309,11 +300,11 @@ async def plan_update(ctx: ToolContext, args: UpdateArgs) -> WritePlan:
 async def run_update(ctx: ToolContext, args: UpdateArgs) -> ToolResult:
     changes = VirtualServiceUpdate(enabled=args.enabled, description=args.description, pool=args.pool)
     vs = await ctx.ops.virtualservices.update(args.name, changes, tenant=ctx.tenant)
-    return await _after(ctx, vs.uuid, f"Updated virtual service {vs.name}")
+    return await after_vs(ctx, vs.uuid, f"Updated virtual service {vs.name}")
 
 
 async def plan_delete(ctx: ToolContext, args: NameArgs) -> WritePlan:
-    vs = await _read(ctx, args.name)
+    vs = await read_vs(ctx, args.name)
     diff = [f"- virtual service: {vs.name}", f"- vip: {cell(endpoints(vs))}"]
     if vs.service_engines:
         diff.append(f"- placed on: {cell(vs.service_engines)}")
@@ -327,7 +318,7 @@ async def plan_delete(ctx: ToolContext, args: NameArgs) -> WritePlan:
 
 
 async def run_delete(ctx: ToolContext, args: NameArgs) -> ToolResult:
-    vs = await _read(ctx, args.name)
+    vs = await read_vs(ctx, args.name)
     await ctx.ops.virtualservices.delete(vs.uuid, tenant=ctx.tenant)
     summary = f"Deleted virtual service {vs.name}" + (f"; pool {vs.pool} stays" if vs.pool else "")
     return ToolResult(summary=summary, data={"deleted": vs.name, "pool_kept": vs.pool}, parts=[text(summary)])
@@ -339,7 +330,7 @@ def _toggle(
     verb = "Enable" if enabled else "Disable"
 
     async def plan(ctx: ToolContext, args: NameArgs) -> WritePlan:
-        vs = await _read(ctx, args.name)
+        vs = await read_vs(ctx, args.name)
         if vs.enabled == enabled:
             raise ToolError(f"virtual service {vs.name} is already {verb.lower()}d", "nothing to do")
         return WritePlan(
@@ -350,94 +341,9 @@ def _toggle(
     async def run(ctx: ToolContext, args: NameArgs) -> ToolResult:
         op = ctx.ops.virtualservices.enable if enabled else ctx.ops.virtualservices.disable
         vs = await op(args.name, tenant=ctx.tenant)
-        return await _after(ctx, vs.uuid, f"{verb}d virtual service {vs.name}")
+        return await after_vs(ctx, vs.uuid, f"{verb}d virtual service {vs.name}")
 
     return plan, run
-
-
-# -- placement actions ---------------------------------------------------------------------------
-
-
-class VipArgs(Args):
-    name: str = Field(min_length=1, description="virtual service name (or uuid)")
-    vip_id: IdStr = Field("0", description="which VIP of the virtual service; usually 0")
-
-
-class MigrateArgs(VipArgs):
-    to_service_engine: OptStr = Field(
-        None, description="service engine to move to; empty = let the controller choose"
-    )
-
-
-def _engines(vs: VirtualServiceDetail) -> str:
-    return f"{cell(vs.service_engines)} ({vs.num_se_assigned or len(vs.service_engines)})"
-
-
-async def plan_scale_out(ctx: ToolContext, args: VipArgs) -> WritePlan:
-    vs = await _read(ctx, args.name)
-    return WritePlan(
-        summary=f"Scale out virtual service {vs.name} vip {args.vip_id} to one more service engine",
-        diff=[f"- service engines: {_engines(vs)}", "+ service engines: the same plus one more"],
-    )
-
-
-async def plan_scale_in(ctx: ToolContext, args: VipArgs) -> WritePlan:
-    vs = await _read(ctx, args.name)
-    if (vs.num_se_assigned or len(vs.service_engines)) <= 1:
-        raise ToolError(
-            f"virtual service {vs.name} is on only one service engine", "scaling in would leave it on none"
-        )
-    return WritePlan(
-        summary=f"Scale in virtual service {vs.name} vip {args.vip_id} by one service engine",
-        diff=[f"- service engines: {_engines(vs)}", "+ service engines: one fewer"],
-    )
-
-
-async def plan_migrate(ctx: ToolContext, args: MigrateArgs) -> WritePlan:
-    vs = await _read(ctx, args.name)
-    target = "another engine chosen by the controller"
-    if args.to_service_engine:
-        try:
-            se = await ctx.ops.serviceengines.get(args.to_service_engine)
-        except Exception as exc:
-            raise translate(exc, "list_service_engines") from exc
-        if se.name in vs.service_engines:
-            raise ToolError(f"{vs.name} already runs on {se.name}", "pick an engine it is not on")
-        if vs.se_group and se.se_group and se.se_group != vs.se_group:
-            raise ToolError(
-                f"{se.name} is in SE group {se.se_group}, {vs.name} in {vs.se_group}",
-                f"pick an engine of {vs.se_group} (list_service_engines)",
-            )
-        target = se.name
-    return WritePlan(
-        summary=f"Migrate virtual service {vs.name} vip {args.vip_id} to {target}",
-        diff=[f"- service engines: {_engines(vs)}", f"+ moved to: {target}"],
-    )
-
-
-async def plan_switchover(ctx: ToolContext, args: VipArgs) -> WritePlan:
-    vs = await _read(ctx, args.name)
-    if len(vs.service_engines) < 2:
-        raise ToolError(
-            f"virtual service {vs.name} has no standby service engine to switch to",
-            "scale it out first (scale_out_virtual_service)",
-        )
-    return WritePlan(
-        summary=f"Switch over virtual service {vs.name} vip {args.vip_id} to another primary service engine",
-        diff=[f"- primary: {vs.service_engines[0]}", f"+ primary: {vs.service_engines[1]}"],
-    )
-
-
-def _action(method: str, verb: str) -> Callable[..., Awaitable[ToolResult]]:
-    async def run(ctx: ToolContext, args: VipArgs) -> ToolResult:
-        ops = ctx.ops.virtualservices
-        kwargs: dict[str, Any] = {"vip_id": args.vip_id, "tenant": ctx.tenant}
-        if isinstance(args, MigrateArgs) and args.to_service_engine:
-            kwargs["to_se"] = args.to_service_engine
-        result = await getattr(ops, method)(args.name, **kwargs)
-        return await _after(ctx, result.uuid, f"{verb} of {args.name} vip {args.vip_id} done")
-
-    return run
 
 
 plan_enable, run_enable = _toggle(True)
@@ -527,57 +433,5 @@ TOOLS: list[Tool] = [
         verify=_verify_toggle(False),
         readback=show,
         target=_vs_target,
-    ),
-    tool(
-        "scale_out_virtual_service",
-        "Place a virtual service's VIP on one more service engine (more capacity). Needs confirmation.",
-        VipArgs,
-        _action("scale_out", "Scale out"),
-        risk=_W,
-        plan=plan_scale_out,
-        topics=(*VS_TOPICS, "scale", "out", "scaleout", "capacity", "engine", "se", "more"),
-        lookup=LOOKUP,
-        verify=verify_placement,
-        readback=show,
-        target=_placement_target,
-    ),
-    tool(
-        "scale_in_virtual_service",
-        "Remove a virtual service's VIP from one of its service engines (less capacity). Needs confirmation.",
-        VipArgs,
-        _action("scale_in", "Scale in"),
-        risk=_W,
-        plan=plan_scale_in,
-        topics=(*VS_TOPICS, "scale", "in", "scalein", "capacity", "engine", "se", "fewer"),
-        lookup=LOOKUP,
-        verify=verify_placement,
-        readback=show,
-        target=_placement_target,
-    ),
-    tool(
-        "migrate_virtual_service",
-        "Move a virtual service's VIP from its service engine to another one. Needs confirmation.",
-        MigrateArgs,
-        _action("migrate", "Migrate"),
-        risk=_W,
-        plan=plan_migrate,
-        topics=(*VS_TOPICS, "migrate", "move", "engine", "se"),
-        lookup=LOOKUP,
-        verify=verify_placement,
-        readback=show,
-        target=_placement_target,
-    ),
-    tool(
-        "switchover_virtual_service",
-        "Make the standby service engine of a virtual service the primary one. Needs confirmation.",
-        VipArgs,
-        _action("switchover", "Switchover"),
-        risk=_W,
-        plan=plan_switchover,
-        topics=(*VS_TOPICS, "switchover", "switch", "failover", "primary", "standby", "engine", "se"),
-        lookup=LOOKUP,
-        verify=verify_placement,
-        readback=show,
-        target=_placement_target,
     ),
 ]
