@@ -6,19 +6,35 @@ from collections.abc import Iterable
 
 from bot.tools import (
     analytics,
+    certificates,
     engines,
+    events,
     generic,
     health,
     monitors,
     objects,
     placement,
+    pool_servers,
     pools,
     virtualservices,
 )
 from bot.tools.base import Tool
 from bot.types import Risk
 
-_MODULES = (virtualservices, placement, pools, monitors, engines, analytics, health, objects, generic)
+_MODULES = (
+    virtualservices,
+    placement,
+    pool_servers,
+    pools,
+    monitors,
+    certificates,
+    events,
+    engines,
+    analytics,
+    health,
+    objects,
+    generic,
+)
 
 
 class ToolCatalogue:
