@@ -3,7 +3,7 @@
 GET is a read (viewers and up, i.e. anyone authenticated), answered at once, redacted. Any other
 method can change anything, so it counts as destructive: admins only, never in read-only mode, and,
 like every write, it does not run here: it becomes a pending action (202 with its id, summary and
-diff, through the agent's `execute_generic_operation`) that runs when confirmed with
+diff, proposed through `Turns.propose` as `execute_generic_operation`) that runs when confirmed with
 `POST /api/actions/{id}/confirm {"conversation_id": "avi-proxy"}`, and is audited then. The path
 is checked like the generic operation's (no traversal, no other host).
 """
@@ -11,6 +11,7 @@ is checked like the generic operation's (no traversal, no other host).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -19,15 +20,26 @@ from adapters.web.http import ApiError, json_api
 from adapters.web.openapi import RouteDoc, document
 from adapters.web.schemas import ChatResponse
 from adapters.web.security import identity, inbound
-from adapters.web.settings import AGENT
 from avi.client import AviClient
 from avi.errors import AviError, AviUnavailableError
 from avi.operations.generic import check_path
 from avi.redact import redact
-from bot.permissions import resolve_access
-from bot.types import Risk
+from bot.permissions import AccessSettings, resolve_access
+from bot.turns import Turns
+from bot.types import Outcome, Risk
 
-CLIENT = web.AppKey("avibot_avi_client", AviClient)
+
+@dataclass(frozen=True)
+class ProxyContext:
+    """What the proxy needs: the controller client, the turn entry for writes, and who may do what."""
+
+    client: AviClient
+    turns: Turns
+    access: AccessSettings
+    default_tenant: str
+
+
+PROXY = web.AppKey("avibot_avi_proxy", ProxyContext)
 PROXY_CONVERSATION = "avi-proxy"  # the conversation id a proxied change is confirmed in
 PASSED_STATUSES = {400, 403, 404, 409, 412, 422}
 
@@ -40,11 +52,11 @@ def _status(exc: AviError) -> int:
 
 @json_api
 async def avi_proxy(request: web.Request) -> web.Response:
-    agent, ident = request.app[AGENT], identity(request)
-    client = request.app[CLIENT]
+    ctx, ident = request.app[PROXY], identity(request)
+    client = ctx.client
     method = request.method.upper()
     risk = Risk.READ if method == "GET" else Risk.DESTRUCTIVE
-    access = resolve_access(agent.access_settings, inbound(ident, f"{method} /api/avi"))
+    access = resolve_access(ctx.access, inbound(ident, f"{method} /api/avi"))
     if not access.allows(risk):
         why = access.denial(risk)
         if risk is not Risk.READ:
@@ -57,7 +69,7 @@ async def avi_proxy(request: web.Request) -> web.Response:
         path, query = check_path(raw, client.base_url)
     except AviError as exc:
         raise ApiError(400, f"path: {exc.message}", field="path") from None
-    tenant = access.tenant or agent.default_tenant
+    tenant = access.tenant or ctx.default_tenant
     if risk is Risk.READ:
         try:
             resp = await client.request_full(method, path, params=query or None, tenant=tenant)
@@ -78,17 +90,22 @@ async def avi_proxy(request: web.Request) -> web.Response:
         "query": urlencode(query or {}) or None,
         "body": text or None,
     }
-    reply = await agent.propose(
+    result = await ctx.turns.propose(
         inbound(ident, f"{method} {path}", PROXY_CONVERSATION), "execute_generic_operation",
         {k: v for k, v in arguments.items() if v is not None},
     )  # fmt: skip
-    if reply.pending_action is None:
-        raise ApiError(400, reply.text or "the change could not be prepared")
-    return web.json_response(ChatResponse.of(reply, PROXY_CONVERSATION).model_dump(mode="json"), status=202)
+    if result.outcome is Outcome.REFUSED:
+        raise ApiError(403, result.reply.text or "not allowed")
+    if result.outcome is not Outcome.PENDING:
+        raise ApiError(400, result.reply.text or "the change could not be prepared")
+    body = ChatResponse.of(result.reply, PROXY_CONVERSATION).model_dump(mode="json")
+    return web.json_response(body, status=202)
 
 
-def setup_proxy(app: web.Application, client: AviClient) -> None:
-    app[CLIENT] = client
+def setup_proxy(
+    app: web.Application, client: AviClient, turns: Turns, access: AccessSettings, default_tenant: str
+) -> None:
+    app[PROXY] = ProxyContext(client=client, turns=turns, access=access, default_tenant=default_tenant)
     app.router.add_route("*", "/api/avi/{path:.*}", avi_proxy)
     raw = {"description": "the controller's JSON body, secrets redacted"}
     document(

@@ -19,7 +19,7 @@ from adapters.web.settings import WebSettings
 from avibot.config import Settings, load_settings
 from avibot.factory import build_runtime
 from avibot.logging_setup import setup_logging
-from avibot.server import create_server_app
+from avibot.server import channel_statuses, create_server_app
 from bot.types import Role
 
 EXIT_USAGE = 2
@@ -86,6 +86,7 @@ async def run_serve(args: argparse.Namespace) -> int:
     setup_logging(settings.log.level, settings.log.format)
     host = args.host or settings.server.host
     port = settings.server.port if args.port is None else args.port
+    settings.web.bind_host = host  # one of the Host header values the web guard accepts by default
     problem = bind_problem(host, settings.web, args.allow_remote)
     if problem:
         print(f"avibot: {problem}", file=sys.stderr)
@@ -108,8 +109,8 @@ async def run_serve(args: argparse.Namespace) -> int:
         print(f"  mode:       {runtime.llm_mode}", flush=True)
         print(f"  store:      {runtime.store}", flush=True)
         print(f"  auth:       {auth_line(settings)}", flush=True)
-        print(f"  {settings.slack.status()}", flush=True)
-        print(f"  {settings.teams.status()}", flush=True)
+        for line in channel_statuses(settings):
+            print(f"  {line}", flush=True)
         await _until_stopped()
     finally:
         if runner is not None:

@@ -1,17 +1,18 @@
-"""The one aiohttp application: the web channel, health, metrics and the controller proxy.
+"""The one aiohttp application: every registered chat channel, health, metrics and the controller proxy.
 
 `create_server_app(runtime, settings)` is what `avibot serve`, the tests and the benchmark run; it
-subscribes /metrics to what the runtime's parts report.
+mounts each channel of adapters/registry.py (the web channel first: its guard wraps every route)
+and subscribes /metrics to what the runtime's parts report.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
-from adapters.slack import setup_slack
-from adapters.teams import setup_teams
-from adapters.web import WebInfo, setup_web
-from adapters.web.security import allow_channel_path
+from adapters.base import Channel, ChannelContext, ServiceInfo
+from adapters.registry import channels
 from avibot.config import Settings
 from avibot.factory import Runtime
 from avibot.health import HealthChecker, setup_health
@@ -19,7 +20,24 @@ from avibot.metrics import Metrics
 from avibot.proxy import setup_proxy
 
 METRICS = web.AppKey("avibot_metrics", Metrics)
+MOUNTED = web.AppKey("avibot_channels", list)  # names of the channels that are on
 MAX_BODY_BYTES = 256 * 1024
+
+
+def channel_settings(settings: Settings, channel: Channel) -> Any:
+    """A channel's config section; its defaults when config.yaml has no such section (yet)."""
+    section = getattr(settings, channel.section, None)
+    return channel.settings_type() if section is None else section
+
+
+def ordered_channels() -> list[Channel]:
+    """The registry's channels, the web channel first (it installs the guard the others rely on)."""
+    return sorted(channels(), key=lambda channel: channel.name != "web")
+
+
+def channel_statuses(settings: Settings) -> list[str]:
+    """One line per registered channel for the start banner: on, off and why."""
+    return [channel.status(channel_settings(settings, channel)) for channel in ordered_channels()]
 
 
 def create_server_app(runtime: Runtime, settings: Settings) -> web.Application:
@@ -28,33 +46,23 @@ def create_server_app(runtime: Runtime, settings: Settings) -> web.Application:
     metrics.subscribe(runtime.observers)
     runtime.client.observers.append(metrics.observe_request)
     app[METRICS] = metrics
-    info = WebInfo(controller=runtime.controller, llm_mode=runtime.llm_mode, store=runtime.store)
-    setup_web(app, runtime.agent, settings.web, info)
+    ctx = ChannelContext(
+        turns=runtime.turns,
+        info=ServiceInfo(controller=runtime.controller, llm_mode=runtime.llm_mode, store=runtime.store),
+        redis=runtime.redis,
+        prefix=settings.redis.prefix,
+    )
+    app[MOUNTED] = [
+        channel.name
+        for channel in ordered_channels()
+        if channel.mount(app, ctx, channel_settings(settings, channel))
+    ]
     setup_health(
         app,
         HealthChecker(runtime.client, settings.llm, settings.redis.url, runtime.mode, runtime.store),
     )
-    setup_proxy(app, runtime.client)
-    slack = setup_slack(
-        app,
-        runtime.agent,
-        settings.slack,
-        runtime.redis,
-        prefix=settings.redis.prefix,
-        controller=runtime.controller,
-    )
-    if slack is not None and not settings.slack.socket_mode:
-        allow_channel_path(app, settings.slack.path)  # Slack signs its requests; Bolt verifies them
-    teams = setup_teams(
-        app,
-        runtime.agent,
-        settings.teams,
-        runtime.redis,
-        prefix=settings.redis.prefix,
-        controller=runtime.controller,
-    )
-    if teams is not None:
-        allow_channel_path(app, settings.teams.path)  # the channel checks the Bot Framework JWT (or loopback)
+    agent = runtime.agent  # the composition root may know it: the proxy checks roles as the core does
+    setup_proxy(app, runtime.client, runtime.turns, agent.access_settings, agent.default_tenant)
     app.router.add_get("/metrics", metrics_handler)
     return app
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from bot.agent import Agent
@@ -65,7 +65,7 @@ class Turns:
             log.warning("de-dup unavailable, answering %s anyway: %s", event_key, type(exc).__name__)
             return True
 
-    async def stream(self, inbound: Inbound) -> AsyncIterator[Delta | TurnResult]:
+    async def stream(self, inbound: Inbound) -> AsyncGenerator[Delta | TurnResult, None]:
         """Text deltas while the model writes, then the TurnResult; in order per conversation."""
         if self._closing:
             yield self._refusal(inbound, RESTARTING)
@@ -108,8 +108,8 @@ class Turns:
         Not queued behind the conversation's turn in progress: the pending store already makes it
         exactly-once, and a click must be answered at once (Teams waits for its invoke response).
         """
-        if self._closing:
-            return self._refusal(inbound, RESTARTING)
+        if self._closing:  # the clicker's alone: the action is still pending, its buttons stay
+            return self._refusal(inbound, RESTARTING, Visibility.ASKER)
         task = asyncio.current_task()
         assert task is not None
         self._writes.add(task)
@@ -153,10 +153,13 @@ class Turns:
         if pending:  # writes: as long as they take (bounded by the controller client's timeouts)
             await asyncio.wait(pending)
 
-    def _refusal(self, inbound: Inbound, text: str) -> TurnResult:
+    def _refusal(
+        self, inbound: Inbound, text: str, visibility: Visibility = Visibility.EVERYONE
+    ) -> TurnResult:
         return TurnResult(
             reply=Reply(parts=[ErrorPart(message=text)], conversation_key=inbound.conversation_key),
             outcome=Outcome.FAILED,
+            visibility=visibility,
             controller=self.controller,
         )
 

@@ -20,6 +20,7 @@ from adapters.web.settings import WebInfo, WebSettings
 from avi.operations import AviOperations
 from bot.agent import Agent
 from bot.permissions import AccessSettings
+from bot.turns import Turns
 from bot.types import Role
 from tests.agent_env import MakeAgent, agent_factory
 from tests.fakes.ollama_server import FakeOllama, Reply, running_fake_ollama
@@ -86,7 +87,7 @@ def build_app(agent: Agent, settings: WebSettings | None = None) -> web.Applicat
     """The web channel as the server mounts it (W1's setup_web calls setup_pages)."""
     app = web.Application()
     info = WebInfo(controller="sim 127.0.0.1 (demo)", llm_mode="", store="redis")
-    setup_web(app, agent, settings or WebSettings(rate_limit_per_minute=0), info)
+    setup_web(app, Turns(agent), settings or WebSettings(rate_limit_per_minute=0), info)
     return app
 
 

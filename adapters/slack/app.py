@@ -1,11 +1,12 @@
-"""The Slack channel: Bolt's AsyncApp with thin listeners around `SlackChannel`, the part that talks
-to the agent. Bolt does transport (signatures, acks, retries of its own client); everything Slack
-does *not* do for us lives here: de-duplicating retried events, threading, one turn at a time per
-thread, live updates, and confirmations bound to the thread that asked.
+"""The Slack channel: Bolt's AsyncApp with thin listeners around `SlackChannel`, which turns Slack
+payloads into `Inbound`s for `bot.turns.Turns` and renders its results as Block Kit. Bolt does
+transport (signatures, acks, retries of its own client); the core does de-dup, ordering and every
+decision (outcome, who sees it); this file does threading, live updates and where things are posted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -19,11 +20,8 @@ from adapters.slack import blocks as bk
 from adapters.slack import events as ev
 from adapters.slack.live import LiveMessage
 from adapters.slack.settings import SlackSettings
-from bot.agent import Agent, Delta
-from bot.commands import CommandError, CoreCommand, parse_command
-from bot.dedup import EventDeduper, MemoryDeduper
-from bot.serial import KeyedLock
-from bot.types import ErrorPart, Inbound, Reply, User
+from bot.turns import Turns
+from bot.types import Delta, Inbound, Outcome, TurnResult, User, Visibility
 
 log = logging.getLogger("avibot.slack")
 
@@ -43,23 +41,28 @@ def make_client(settings: SlackSettings) -> AsyncWebClient:
     return client
 
 
-class SlackChannel:
-    """Everything between a Slack payload and the agent, independent of how Bolt calls it."""
+def click_note(verb: str, outcome: Outcome, who: str) -> str | None:
+    """What replaces the buttons for everyone after a click settled the action; None when it did not."""
+    match outcome:
+        case Outcome.DONE:
+            return f":white_check_mark: Confirmed by {who}"
+        case Outcome.FAILED if verb == "confirm":
+            return f":warning: Confirmed by {who}, but it failed"
+        case Outcome.FAILED:
+            return f":warning: Cancel by {who} failed"
+        case Outcome.UNKNOWN:
+            return f":grey_question: Confirmed by {who}, but the outcome is unknown"
+        case Outcome.CANCELLED:
+            return f":x: Cancelled by {who}"
+    return None
 
-    def __init__(
-        self,
-        agent: Agent,
-        settings: SlackSettings,
-        *,
-        deduper: EventDeduper | None = None,
-        locks: KeyedLock | None = None,
-        controller: str = "",
-    ) -> None:
-        self.agent = agent
+
+class SlackChannel:
+    """Everything between a Slack payload and the core, independent of how Bolt calls it."""
+
+    def __init__(self, turns: Turns, settings: SlackSettings) -> None:
+        self.turns = turns
         self.settings = settings
-        self.deduper = deduper or MemoryDeduper(ttl_seconds=settings.dedup_ttl_seconds)
-        self.locks = locks or KeyedLock()
-        self.controller = controller
 
     # -- events ------------------------------------------------------------------------------------
 
@@ -68,11 +71,7 @@ class SlackChannel:
         event_id = body.get("event_id")
         if body.get("type") != "event_callback" or not event_id:
             return True
-        try:
-            return await self.deduper.first_time(f"slack:evt:{event_id}")
-        except Exception as exc:  # Redis down: answering twice beats never answering
-            log.warning("slack de-dup unavailable: %s", type(exc).__name__)
-            return True
+        return await self.turns.first_delivery(f"slack:evt:{event_id}", self.settings.dedup_ttl_seconds)
 
     async def on_mention(
         self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, bot_user: str | None
@@ -101,7 +100,7 @@ class SlackChannel:
         if not msg.in_thread or not self.settings.follow_thread_replies or ev.mentions(msg.text, bot_user):
             return
         inbound = ev.inbound(msg, ev.strip_mention(msg.text, bot_user))
-        if await self.agent.conversation(inbound.conversation_key):
+        if await self.turns.has_history(inbound.conversation_key):
             await self.answer(client, inbound, msg.channel, msg.root_ts)
 
     async def answer(
@@ -113,28 +112,39 @@ class SlackChannel:
         *,
         ts: str | None = None,
         preface: str = "",
-    ) -> Reply:
-        """One turn, in order with the thread's other turns, streamed into one threaded message."""
-        async with self.locks.hold(inbound.conversation_key):
-            live = LiveMessage(
-                client,
-                channel,
-                thread_ts,
-                interval=self.settings.update_interval,
-                mode=self.settings.stream,
-                ts=ts,
-                team=inbound.conversation_key.split(":")[1],
-                user=inbound.user.id,
-            )
-            reply: Reply | None = None
-            async for item in self.agent.stream(inbound):
+        respond: Any = None,
+    ) -> TurnResult:
+        """One turn (in order with the thread's others: `Turns` holds the thread while it runs, so the
+        answer is posted before the next turn starts), streamed into one threaded message.
+
+        With `respond` (a slash command), an answer meant for the asker only is taken back from the
+        channel and sent to them alone; a message turn's asker is in the thread, so it stays there.
+        """
+        live = LiveMessage(
+            client,
+            channel,
+            thread_ts,
+            interval=self.settings.update_interval,
+            mode=self.settings.stream,
+            ts=ts,
+            team=inbound.conversation_key.split(":")[1],
+            user=inbound.user.id,
+        )
+        result: TurnResult | None = None
+        async with contextlib.aclosing(self.turns.stream(inbound)) as events:
+            async for item in events:
                 if isinstance(item, Delta):
                     await live.delta(item.text)
+                    continue
+                result = item
+                if respond is not None and item.visibility is Visibility.ASKER:
+                    await live.withdraw()
+                    rendered = bk.render_reply(item.reply, controller=item.controller)
+                    await respond(text=rendered.text, blocks=rendered.blocks, response_type="ephemeral")
                 else:
-                    reply = item
-            assert reply is not None
-            await live.finish(reply, controller=self.controller, preface=preface)
-            return reply
+                    await live.finish(item.reply, controller=item.controller, preface=preface)
+        assert result is not None
+        return result
 
     async def on_assistant_message(
         self,
@@ -146,13 +156,13 @@ class SlackChannel:
         set_title: Any,
     ) -> None:
         """A message in an assistant thread (or any threaded DM): a title on the first turn, a
-        "thinking" status while the agent works (Slack clears it when the reply lands)."""
+        "thinking" status while the core works (Slack clears it when the reply lands)."""
         msg = ev.message_from_event(event, body.get("team_id"))
         if msg is None or msg.user == bot_user:
             return
         inbound = ev.inbound(msg, ev.strip_mention(msg.text, bot_user))
         try:
-            if not await self.agent.conversation(inbound.conversation_key):
+            if not await self.turns.has_history(inbound.conversation_key):
                 await set_title(bk.clip(inbound.text, 60))
             await set_status("is looking at the controller…")
         except SlackApiError as exc:  # not an assistant thread, or the workspace lacks the feature
@@ -162,8 +172,8 @@ class SlackChannel:
     # -- /avi --------------------------------------------------------------------------------------
 
     async def on_command(self, command: dict[str, Any], client: AsyncWebClient, respond: Any) -> None:
-        """After the ack: help and errors go to the user only; answers go to the channel, as a new
-        message whose thread continues the conversation."""
+        """After the ack: what only the asker should see (help, usage errors, refusals) goes to them
+        alone; answers go to the channel, as a new message whose thread continues the conversation."""
         text = (command.get("text") or "").strip()
         team, channel, user = (
             command.get("team_id", ""),
@@ -171,11 +181,8 @@ class SlackChannel:
             command.get("user_id", ""),
         )
         person = User(id=user, name=command.get("user_name", ""))
-        parsed = parse_command(text) if text else CoreCommand(name="help")
         asked = f"<@{user}> asked: `{bk.clip(bk.escape(f'{self.settings.command} {text}'), 200)}`"
-        private = isinstance(parsed, CommandError) or (
-            isinstance(parsed, CoreCommand) and parsed.name == "help"
-        )
+        private = self.turns.visibility_of(text) is Visibility.ASKER
         if not private:
             try:
                 resp = await client.chat_postMessage(channel=channel, text=f"{asked}\n{WORKING}")
@@ -195,25 +202,23 @@ class SlackChannel:
                     text=text or "help",
                     command=True,
                 )
-                await self.answer(client, inbound, channel, None, ts=root, preface=asked)
+                await self.answer(client, inbound, channel, None, ts=root, preface=asked, respond=respond)
                 return
-        key = ev.conversation_key(team, channel, f"cmd-{user}")
         inbound = Inbound(
             platform=ev.PLATFORM,
-            conversation_key=key,
+            conversation_key=ev.conversation_key(team, channel, f"cmd-{user}"),
             channel=channel,
             user=person,
             text=text or "help",
             command=True,
         )
-        async with self.locks.hold(key):
-            reply = await self.agent.handle(inbound)
-        rendered = bk.render_reply(reply, controller=self.controller, preface="" if private else asked)
-        only_errors = all(isinstance(p, ErrorPart) for p in reply.parts)
+        result = await self.turns.run(inbound)
+        mine = private or result.visibility is Visibility.ASKER
+        rendered = bk.render_reply(result.reply, controller=result.controller, preface="" if mine else asked)
         await respond(
             text=rendered.text,
             blocks=rendered.blocks,
-            response_type="ephemeral" if private or only_errors else "in_channel",
+            response_type="ephemeral" if mine else "in_channel",
         )
 
     # -- buttons -----------------------------------------------------------------------------------
@@ -221,8 +226,9 @@ class SlackChannel:
     async def on_button(
         self, verb: str, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, respond: Any
     ) -> None:
-        """Confirm or Cancel: the agent runs it at most once and checks the clicker; a refusal is shown
-        only to the clicker, an outcome replaces the buttons for everyone."""
+        """Confirm or Cancel: the core runs it at most once and checks the clicker. What is for the
+        clicker only (a refusal, "someone else already did") is shown to them alone; an outcome, or
+        an expired action, replaces the buttons for everyone."""
         action_id, key = bk.parse_confirmation_value(action.get("value", ""))
         user = body.get("user") or {}
         channel = (body.get("channel") or {}).get("id", "")
@@ -238,16 +244,15 @@ class SlackChannel:
             user=person,
             text=f"{verb} {action_id}",
         )
-        reply = await (self.agent.confirm if verb == "confirm" else self.agent.cancel)(action_id, inbound)
-        refused = not reply.tool_calls and any(isinstance(p, ErrorPart) for p in reply.parts)
-        if refused:
-            await self._ephemeral(client, respond, channel, person.id, message, reply)
+        result = await self.turns.settle(verb, action_id, inbound)
+        note = click_note(verb, result.outcome, f"<@{person.id}>")
+        expired = result.outcome is Outcome.EXPIRED  # nobody can use these buttons any more
+        if result.visibility is Visibility.ASKER or (note is None and not expired):
+            # Refused, or already settled by someone else (whose click replaces the buttons itself).
+            await self._ephemeral(client, respond, channel, person.id, message, result)
             return
-        who = f"<@{person.id}>"
-        note = f":white_check_mark: Confirmed by {who}" if verb == "confirm" else f":x: Cancelled by {who}"
-        if verb == "confirm" and any(isinstance(p, ErrorPart) for p in reply.parts):
-            note = f":warning: Confirmed by {who}, but it failed"
-        rendered = bk.outcome(message.get("blocks") or [], note, reply, self.controller)
+        # Who did what and the outcome under the change; for an expired action, why, in the buttons' place.
+        rendered = bk.outcome(message.get("blocks") or [], note or "", result.reply, result.controller)
         try:
             await client.chat_update(
                 channel=channel, ts=message["ts"], text=rendered.text, blocks=rendered.blocks
@@ -262,9 +267,9 @@ class SlackChannel:
         channel: str,
         user: str,
         message: dict[str, Any],
-        reply: Reply,
+        result: TurnResult,
     ) -> None:
-        rendered = bk.render_reply(reply, footer=False)
+        rendered = bk.render_reply(result.reply, footer=False)
         try:
             await client.chat_postEphemeral(
                 channel=channel,
@@ -284,7 +289,7 @@ class SlackChannel:
         self, client: AsyncWebClient, msg: ev.SlackMessage, inbound: Inbound, bot_user: str | None
     ) -> Inbound:
         """First mention inside an existing thread: give the model what was said before."""
-        if await self.agent.conversation(inbound.conversation_key):
+        if await self.turns.has_history(inbound.conversation_key):
             return inbound
         try:
             resp = await client.conversations_replies(

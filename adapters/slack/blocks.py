@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, assert_never
 
 from bot.text import footer_text, series_stats, sparkline
 from bot.types import (
@@ -213,17 +213,21 @@ def confirmation_blocks(part: ConfirmationPart, conversation_key: str) -> list[B
 
 
 def part_blocks(part: Part, conversation_key: str = "") -> list[Block]:
-    if isinstance(part, TextPart):
-        return text_blocks(part)
-    if isinstance(part, TablePart):
-        return table_blocks(part)
-    if isinstance(part, FactsPart):
-        return facts_blocks(part)
-    if isinstance(part, SeriesPart):
-        return series_blocks(part)
-    if isinstance(part, ErrorPart):
-        return error_blocks(part)
-    return confirmation_blocks(part, conversation_key)
+    match part:
+        case TextPart():
+            return text_blocks(part)
+        case TablePart():
+            return table_blocks(part)
+        case FactsPart():
+            return facts_blocks(part)
+        case SeriesPart():
+            return series_blocks(part)
+        case ErrorPart():
+            return error_blocks(part)
+        case ConfirmationPart():
+            return confirmation_blocks(part, conversation_key)
+        case _:
+            assert_never(part)
 
 
 # -- whole messages --------------------------------------------------------------------------------
@@ -261,10 +265,13 @@ def progress(text: str) -> Rendered:
 
 
 def outcome(original: list[Block], note: str, result: Reply | None, controller: str = "") -> Rendered:
-    """The confirmation message after a click: buttons replaced by who did what, then the result."""
+    """The confirmation message after a click: buttons replaced by who did what (when `note` says it),
+    then the result."""
     kept = [b for b in original if b.get("type") != "actions"]
-    kept.append(context(note))
+    if note:
+        kept.append(context(note))
     if result is not None:
         extra = render_reply(result, controller=controller, footer=False).blocks
         kept.extend(extra[: max(0, MAX_BLOCKS - len(kept))])
-    return Rendered(text=clip(note, FALLBACK_TEXT), blocks=kept[:MAX_BLOCKS])
+    text = note or (result.text if result is not None else "")
+    return Rendered(text=clip(text, FALLBACK_TEXT) or "(no answer)", blocks=kept[:MAX_BLOCKS])

@@ -103,6 +103,28 @@ class LiveMessage:
             await self._put(bk.Rendered(text=bk.clip(rendered.text, 39_000) or "(no answer)", blocks=[]))
         return self.ts
 
+    async def withdraw(self) -> None:
+        """Take back what was posted so far (the answer turned out to be for one person only)."""
+        if self._stream is not None:
+            try:
+                await self._stream.stop()
+                self.ts = self.ts or self._stream._stream_ts
+            except (SlackApiError, SlackRequestError) as exc:
+                log.info("slack stopStream failed (%s)", _error(exc))
+            self._stream = None
+        if self.ts is None:
+            return
+        try:
+            await self.client.chat_delete(channel=self.channel, ts=self.ts)
+        except SlackApiError as exc:  # cannot delete it: at least say nothing more comes here
+            log.info("slack message not deleted (%s); marking it instead", _error(exc))
+            try:
+                await self._put(
+                    bk.Rendered(text="Answered privately.", blocks=[bk.context("_Answered privately._")])
+                )
+            except SlackApiError as again:
+                log.warning("slack message left as it was: %s", _error(again))
+
     async def _put(self, rendered: bk.Rendered) -> None:
         if self.ts is None:
             resp = await self.client.chat_postMessage(

@@ -1,14 +1,15 @@
-"""The Microsoft Teams channel. `setup_teams(server, agent, settings, redis)` mounts the Bot Framework
-endpoint (POST `settings.path`, `/api/messages` by default) on the aiohttp server.
+"""The Microsoft Teams channel, as the `CHANNEL` plug-in the server mounts from adapters/registry.py:
+the Bot Framework endpoint (POST `settings.path`, `/api/messages` by default).
 
-Inbound requests carry a Bot Framework JWT, which the SDK checks whenever an app id is configured.
-Without one the endpoint is unauthenticated, so it answers only loopback peers (the Bot Framework
-Emulator case) and says so at start.
+Inbound requests carry a Bot Framework JWT, which the SDK checks whenever an app id is configured
+(so the route is `verifies_own_requests`: the web guard's sessions and CSRF do not apply). Without
+one the endpoint is unauthenticated, so it answers only loopback peers (the Bot Framework Emulator
+case) and says so at start.
 
 Support note: the Bot Framework SDK for Python (botbuilder-*) is past its end of support (31 Dec
 2025) and receives no fixes. Its successor is the Microsoft 365 Agents SDK (`microsoft-agents-*`),
 which speaks the same activity protocol. This folder is the only code that touches the SDK: keep it
-thin and free of agent logic (that lives in `bot/`), so moving to the Agents SDK stays a change
+thin and free of decisions (they come from `bot.turns`), so moving to the Agents SDK stays a change
 inside `adapters/teams/`.
 """
 
@@ -22,13 +23,12 @@ import jwt
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
+from adapters.base import ChannelContext, verifies_own_requests
 from adapters.teams.bot import AviTeamsBot, TeamsChannel
 from adapters.teams.proactive import Sender
 from adapters.teams.settings import TeamsSettings
-from bot.agent import Agent
-from bot.dedup import channel_guards
 
-__all__ = ["TEAMS_CHANNEL", "TeamsChannel", "TeamsSettings", "is_loopback", "setup_teams"]
+__all__ = ["CHANNEL", "TEAMS_CHANNEL", "TeamsChannel", "TeamsSettings", "is_loopback"]
 
 log = logging.getLogger("avibot.teams")
 TEAMS_CHANNEL = web.AppKey("avibot_teams_channel", TeamsChannel)
@@ -58,62 +58,61 @@ def build_adapter(settings: TeamsSettings) -> CloudAdapter:
     return adapter
 
 
-def setup_teams(
-    server: web.Application,
-    agent: Agent,
-    settings: TeamsSettings,
-    redis: Any | None = None,
-    *,
-    prefix: str = "avibot:",
-    controller: str = "",
-) -> TeamsChannel | None:
-    """Mount the channel, or return None when it is turned off or its registration cannot work.
+class Teams:
+    name = "teams"
+    section = "teams"
+    settings_type = TeamsSettings
 
-    `redis` (a redis.asyncio client) makes de-dup and per-conversation ordering hold across replicas.
-    The caller must also let `settings.path` through the web guard (`allow_channel_path`).
-    """
-    if not settings.active:
-        log.info(settings.status())
-        return None
-    try:
-        adapter = build_adapter(settings)
-    except Exception as exc:  # e.g. SingleTenant without a tenant id
-        log.error("teams: off, the Bot Framework settings were refused: %s", type(exc).__name__)
-        return None
-    deduper, locks = channel_guards(redis, prefix=prefix, ttl_seconds=settings.dedup_ttl_seconds)
-    sender = Sender(
-        adapter, settings.app_id, retries=settings.send_retries, max_wait=settings.max_retry_after_seconds
-    )
-    channel = TeamsChannel(agent, settings, sender, deduper=deduper, locks=locks, controller=controller)
-    bot = AviTeamsBot(channel)
+    def status(self, settings: TeamsSettings) -> str:
+        return settings.status()
 
-    async def messages(request: web.Request) -> web.StreamResponse:
-        if not settings.authenticated and not is_loopback(request.remote):
-            log.warning("teams: refused %s: no TEAMS_APP_ID, so only loopback is served", request.remote)
-            return web.json_response({"error": "forbidden"}, status=403)
-        if settings.authenticated and not request.headers.get("Authorization", "").startswith("Bearer "):
-            return web.json_response({"error": "unauthorized"}, status=401)
+    def mount(self, app: web.Application, ctx: ChannelContext, settings: TeamsSettings) -> bool:
+        """Mount the endpoint on `app`; False when it is turned off or its registration cannot work."""
+        if not settings.active:
+            log.info(settings.status())
+            return False
         try:
-            response = await adapter.process(request, bot)
-        except web.HTTPException:
-            raise
-        except (PermissionError, jwt.PyJWTError):
-            return web.json_response({"error": "unauthorized"}, status=401)
-        except ValueError:  # not JSON, or not an activity
-            return web.json_response({"error": "bad request"}, status=400)
-        except Exception as exc:  # before the turn: only the token check is left (e.g. keys unreachable)
-            log.warning("teams: request refused, token not verified: %s", type(exc).__name__)
-            status = 401 if settings.authenticated else 400
-            return web.json_response(
-                {"error": "unauthorized" if status == 401 else "bad request"}, status=status
-            )
-        return response or web.Response(status=201)
+            adapter = build_adapter(settings)
+        except Exception as exc:  # e.g. SingleTenant without a tenant id
+            log.error("teams: off, the Bot Framework settings were refused: %s", type(exc).__name__)
+            return False
+        sender = Sender(
+            adapter, settings.app_id, retries=settings.send_retries, max_wait=settings.max_retry_after_seconds
+        )
+        channel = TeamsChannel(ctx.turns, settings, sender)
+        bot = AviTeamsBot(channel)
 
-    async def drain(_: web.Application) -> None:
-        await channel.drain()
+        @verifies_own_requests
+        async def messages(request: web.Request) -> web.StreamResponse:
+            if not settings.authenticated and not is_loopback(request.remote):
+                log.warning("teams: refused %s: no TEAMS_APP_ID, so only loopback is served", request.remote)
+                return web.json_response({"error": "forbidden"}, status=403)
+            if settings.authenticated and not request.headers.get("Authorization", "").startswith("Bearer "):
+                return web.json_response({"error": "unauthorized"}, status=401)
+            try:
+                response = await adapter.process(request, bot)
+            except web.HTTPException:
+                raise
+            except (PermissionError, jwt.PyJWTError):
+                return web.json_response({"error": "unauthorized"}, status=401)
+            except ValueError:  # not JSON, or not an activity
+                return web.json_response({"error": "bad request"}, status=400)
+            except Exception as exc:  # before the turn: only the token check is left (e.g. keys unreachable)
+                log.warning("teams: request refused, token not verified: %s", type(exc).__name__)
+                status = 401 if settings.authenticated else 400
+                return web.json_response(
+                    {"error": "unauthorized" if status == 401 else "bad request"}, status=status
+                )
+            return response or web.Response(status=201)
 
-    server[TEAMS_CHANNEL] = channel
-    server.router.add_post(settings.path, messages)
-    server.on_shutdown.append(drain)
-    log.info(settings.status())
-    return channel
+        async def drain(_: web.Application) -> None:
+            await channel.drain()
+
+        app[TEAMS_CHANNEL] = channel
+        app.router.add_post(settings.path, messages)
+        app.on_shutdown.append(drain)
+        log.info(settings.status())
+        return True
+
+
+CHANNEL = Teams()

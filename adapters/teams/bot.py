@@ -1,5 +1,5 @@
-"""`TeamsChannel`: everything between a Teams activity and the agent; `AviTeamsBot` is the SDK's
-ActivityHandler that forwards to it.
+"""`TeamsChannel`: everything between a Teams activity and the core (`bot.turns.Turns`);
+`AviTeamsBot` is the SDK's ActivityHandler that forwards to it.
 
 A message turn does only quick things inside the HTTP request: drop a re-delivered activity, send
 a typing indicator, save the conversation reference and start the answer as a task. It waits at most
@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from enum import StrEnum
 from typing import Any
 
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
@@ -26,10 +27,8 @@ from botbuilder.schema import (
 from adapters.teams import cards
 from adapters.teams.proactive import Sender
 from adapters.teams.settings import TeamsSettings
-from bot.agent import Agent
-from bot.dedup import EventDeduper, MemoryDeduper
-from bot.serial import KeyedLock
-from bot.types import ErrorPart, Inbound, PendingActionView, Reply, User
+from bot.turns import Turns
+from bot.types import Inbound, Outcome, TurnResult, User, Visibility
 
 log = logging.getLogger("avibot.teams")
 PLATFORM = "teams"
@@ -73,25 +72,38 @@ def click_data(value: Any) -> tuple[str, str, str] | None:
     return verb, value["a"], str(value.get("k") or "")
 
 
-class TeamsChannel:
-    """The agent's side of Teams, independent of how the SDK calls it."""
+def click_note(verb: str, outcome: Outcome, who: str) -> str | None:
+    """What the card says after a click settled the action; None when it did not."""
+    match outcome:
+        case Outcome.DONE:
+            return f"✅ Confirmed by {who}"
+        case Outcome.FAILED if verb == "confirm":
+            return f"⚠ Confirmed by {who}, but it failed"
+        case Outcome.FAILED:
+            return f"⚠ Cancel by {who} failed"
+        case Outcome.UNKNOWN:
+            return f"❔ Confirmed by {who}, but the outcome is unknown"
+        case Outcome.CANCELLED:
+            return f"❌ Cancelled by {who}"
+    return None
 
-    def __init__(
-        self,
-        agent: Agent,
-        settings: TeamsSettings,
-        sender: Sender,
-        *,
-        deduper: EventDeduper | None = None,
-        locks: KeyedLock | None = None,
-        controller: str = "",
-    ) -> None:
-        self.agent = agent
+
+class Click(StrEnum):
+    """Who a click's card is for: everyone (it replaces the card), the clicker with the buttons kept
+    (a refusal), or the clicker with the stale buttons gone (someone else settled it first)."""
+
+    EVERYONE = "everyone"
+    REFUSED = "refused"
+    STALE = "stale"
+
+
+class TeamsChannel:
+    """The core's side of Teams, independent of how the SDK calls it."""
+
+    def __init__(self, turns: Turns, settings: TeamsSettings, sender: Sender) -> None:
+        self.turns = turns
         self.settings = settings
         self.sender = sender
-        self.deduper = deduper or MemoryDeduper(ttl_seconds=settings.dedup_ttl_seconds)
-        self.locks = locks or KeyedLock()
-        self.controller = controller
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- messages ----------------------------------------------------------------------------------
@@ -100,11 +112,8 @@ class TeamsChannel:
         """False for an activity already seen (Teams re-delivers, or another replica got it first)."""
         if not activity.id or activity.conversation is None:
             return True
-        try:
-            return await self.deduper.first_time(f"teams:act:{activity.conversation.id}:{activity.id}")
-        except Exception as exc:  # Redis down: answering twice beats never answering
-            log.warning("teams de-dup unavailable: %s", type(exc).__name__)
-            return True
+        key = f"teams:act:{activity.conversation.id}:{activity.id}"
+        return await self.turns.first_delivery(key, self.settings.dedup_ttl_seconds)
 
     def inbound(self, activity: Activity, text: str) -> Inbound:
         return Inbound(
@@ -137,19 +146,22 @@ class TeamsChannel:
             await asyncio.wait({task}, timeout=self.settings.turn_budget_seconds)
 
     async def answer(self, ref: ConversationReference, inbound: Inbound) -> None:
-        """One turn, in order with the conversation's other turns, posted as a card."""
+        """One turn, posted as a card in the conversation (an answer for the asker too: Teams has no
+        message for one person, and the asker is there). `Turns` holds the conversation until the card
+        is sent, so turns are answered in order."""
+        typing = asyncio.create_task(self._keep_typing(ref))
         try:
-            async with self.locks.hold(inbound.conversation_key):
-                typing = asyncio.create_task(self._keep_typing(ref))
-                try:
-                    reply = await self.agent.handle(inbound)
-                finally:
-                    typing.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await typing
-                await self.sender.send(ref, self.reply_activity(reply))
+            async with contextlib.aclosing(self.turns.stream(inbound)) as events:
+                async for event in events:
+                    if isinstance(event, TurnResult):
+                        typing.cancel()
+                        await self.sender.send(ref, self.reply_activity(event))
         except Exception as exc:  # the connector refused for good: nobody to tell but the log
             log.error("teams answer for %s not delivered: %s", inbound.conversation_key, type(exc).__name__)
+        finally:
+            typing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await typing
 
     async def _keep_typing(self, ref: ConversationReference) -> None:
         """Teams shows "typing" for about 3 s; keep it up while the agent works."""
@@ -160,11 +172,11 @@ class TeamsChannel:
             except Exception as exc:
                 log.debug("teams typing not sent: %s", type(exc).__name__)
 
-    def reply_activity(self, reply: Reply) -> Activity:
-        content = cards.render_reply(reply, controller=self.controller)
+    def reply_activity(self, result: TurnResult) -> Activity:
+        content = cards.render_reply(result.reply, controller=result.controller)
         return Activity(
             type=ActivityTypes.message,
-            summary=cards.plain_summary(reply),
+            summary=cards.plain_summary(result.reply),
             attachments=[cards.attachment(content)],  # type: ignore[list-item]
         )
 
@@ -187,31 +199,22 @@ class TeamsChannel:
 
     async def click(
         self, activity: Activity, verb: str, action_id: str, key: str
-    ) -> tuple[bool, dict[str, Any]]:
-        """Run Confirm/Cancel through the agent (once, by someone allowed); (refused?, card)."""
+    ) -> tuple[Click, cards.Card]:
+        """Run Confirm/Cancel through the core (once, by someone allowed); who the card is for, and it."""
         inbound = self._click_inbound(activity, verb, action_id, key)
-        view: PendingActionView | None = None
-        try:
-            action = await self.agent.pending.get(action_id)
-            view = action.view() if action is not None else None
-        except Exception as exc:  # only the card's detail is lost
-            log.warning("teams: pending action unreadable: %s", type(exc).__name__)
-        run = self.agent.confirm if verb == "confirm" else self.agent.cancel
-        reply = await run(action_id, inbound)
-        if not reply.tool_calls and any(isinstance(p, ErrorPart) for p in reply.parts):
-            message = next(p.message for p in reply.parts if isinstance(p, ErrorPart))
-            return True, cards.refusal(
-                view, f"{inbound.user.name or 'You'}: {message}", inbound.conversation_key
-            )
-        who = inbound.user.name or inbound.user.id
-        note = f"✅ Confirmed by {who}" if verb == "confirm" else f"❌ Cancelled by {who}"
-        if verb == "confirm" and any(isinstance(p, ErrorPart) for p in reply.parts):
-            note = f"⚠ Confirmed by {who}, but it failed"
-        return False, cards.outcome(view, note, reply, controller=self.controller)
+        result = await self.turns.settle(verb, action_id, inbound)
+        if result.visibility is Visibility.ASKER:
+            why = f"{inbound.user.name or 'You'}: {cards.message_of(result.reply)}"
+            return Click.REFUSED, cards.refusal(result.action, why, inbound.conversation_key)
+        note = click_note(verb, result.outcome, inbound.user.name or inbound.user.id)
+        card = cards.outcome(result.action, note or "", result.reply, controller=result.controller)
+        if note is not None or result.outcome is Outcome.EXPIRED:  # expired: stale for everyone
+            return Click.EVERYONE, card
+        return Click.STALE, card  # someone else settled it; their click replaces the card for everyone
 
     async def on_execute(self, tc: TurnContext, value: AdaptiveCardInvokeValue) -> AdaptiveCardInvokeResponse:
-        """Action.Execute: the response card replaces the clicked card in place; an outcome is also
-        written to the message itself so everyone in the conversation sees it."""
+        """Action.Execute: the response card replaces the clicked card in place for the clicker; an
+        outcome is also written to the message itself so everyone in the conversation sees it."""
         action = value.action or {}
         click = click_data(action.get("data"))
         if click is None:
@@ -220,19 +223,20 @@ class TeamsChannel:
                 type="application/vnd.microsoft.error",
                 value={"code": "BadRequest", "message": "Not an avibot button."},
             )
-        refused, content = await self.click(tc.activity, *click)
-        if not refused and tc.activity.reply_to_id:
+        audience, content = await self.click(tc.activity, *click)
+        if audience is Click.EVERYONE and tc.activity.reply_to_id:
             await self._replace(tc, tc.activity.reply_to_id, content)
         return AdaptiveCardInvokeResponse(status_code=200, type=cards.CONTENT_TYPE, value=content)
 
     async def on_submit(self, tc: TurnContext, verb: str, action_id: str, key: str) -> None:
-        """Action.Submit: an outcome replaces the card; a refusal is said in the conversation (Teams
-        has no message for one person only), leaving the buttons for someone allowed."""
-        refused, content = await self.click(tc.activity, verb, action_id, key)
-        if refused or not tc.activity.reply_to_id:
-            body = (
-                [e for e in content["body"] if e.get("type") != "Container"] if refused else content["body"]
-            )
+        """Action.Submit: an outcome replaces the card; anything for the clicker alone is said in the
+        conversation (Teams has no message for one person only), leaving a refused card's buttons for
+        someone allowed."""
+        audience, content = await self.click(tc.activity, verb, action_id, key)
+        if audience is not Click.EVERYONE or not tc.activity.reply_to_id:
+            body = content["body"]
+            if audience is Click.REFUSED:
+                body = [e for e in body if e.get("type") != "Container"]
             await tc.send_activity(
                 Activity(type=ActivityTypes.message, attachments=[cards.attachment(cards.card(body))])  # type: ignore[list-item]
             )

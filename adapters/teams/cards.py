@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, assert_never
 
 from bot.text import footer_text, series_stats, sparkline
 from bot.types import (
@@ -203,17 +203,21 @@ def confirmation_elements(part: ConfirmationPart, conversation_key: str) -> list
 
 
 def part_elements(part: Part, conversation_key: str, max_rows: int) -> list[Element]:
-    if isinstance(part, TextPart):
-        return text_elements(part.markdown)
-    if isinstance(part, TablePart):
-        return table_elements(part, max_rows)
-    if isinstance(part, FactsPart):
-        return facts_elements(part)
-    if isinstance(part, SeriesPart):
-        return series_elements(part)
-    if isinstance(part, ErrorPart):
-        return error_elements(part)
-    return confirmation_elements(part, conversation_key)
+    match part:
+        case TextPart():
+            return text_elements(part.markdown)
+        case TablePart():
+            return table_elements(part, max_rows)
+        case FactsPart():
+            return facts_elements(part)
+        case SeriesPart():
+            return series_elements(part)
+        case ErrorPart():
+            return error_elements(part)
+        case ConfirmationPart():
+            return confirmation_elements(part, conversation_key)
+        case _:
+            assert_never(part)
 
 
 # -- whole cards -----------------------------------------------------------------------------------
@@ -261,11 +265,13 @@ def render_reply(reply: Reply, *, controller: str = "", footer: bool = True, pre
 
 
 def outcome(view: PendingActionView | None, note: str, result: Reply | None, *, controller: str = "") -> Card:
-    """The confirmation card after a click: the change without its buttons, who did what, the result."""
+    """The confirmation card after a click: the change without its buttons, who did what (when `note`
+    says it), the result."""
 
     def build(max_rows: int) -> Card:
         body: list[Element] = change_elements(view) if view is not None else []
-        body.append(text_block(note, weight="Bolder", spacing="Medium"))
+        if note:
+            body.append(text_block(note, weight="Bolder", spacing="Medium"))
         if result is not None:
             for part in result.parts:
                 body.extend(part_elements(part, result.conversation_key, max_rows))
@@ -288,6 +294,11 @@ def refusal(view: PendingActionView | None, message: str, key: str) -> Card:
         )
         body = [*confirmation_elements(part, key), *body]
     return card(body)
+
+
+def message_of(reply: Reply) -> str:
+    """The sentence a one-line card says about a reply: its first error's message, else its text."""
+    return next((p.message for p in reply.parts if isinstance(p, ErrorPart)), "") or reply.text
 
 
 def attachment(content: Card) -> dict[str, Any]:

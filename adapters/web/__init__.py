@@ -1,7 +1,9 @@
-"""The web channel: the JSON API (adapters.web.api) and the HTMX page (adapters.web.pages).
+"""The web channel: the JSON API (adapters.web.api) and the HTMX page (adapters.web.pages), as the
+`CHANNEL` plug-in the server mounts first from adapters/registry.py.
 
-`setup_web` installs the security middleware first, so every route (ours, the page's and those the
-composition root adds, such as /api/avi and /api/health) sees `identity(request)`.
+Mounting installs the security middleware first, so every route (ours, the page's, other channels'
+and those the composition root adds, such as /api/avi and /api/health) sees `identity(request)`;
+routes a channel authenticates itself (`adapters.base.verifies_own_requests`) are let through.
 """
 
 from __future__ import annotations
@@ -10,20 +12,21 @@ import logging
 
 from aiohttp import web
 
+from adapters.base import ChannelContext
 from adapters.web.security import GUARD, Guard, security_middleware
-from adapters.web.settings import AGENT, WEB_INFO, WEB_SETTINGS, WebInfo, WebSettings
-from bot.agent import Agent
+from adapters.web.settings import WEB_INFO, WEB_SETTINGS, WebInfo, WebSettings
+from bot.turns import Turns
 
 log = logging.getLogger("avibot.web")
 
-__all__ = ["WebInfo", "WebSettings", "setup_web"]
+__all__ = ["CHANNEL", "WebInfo", "WebSettings", "setup_web"]
 
 
-def setup_web(app: web.Application, agent: Agent, settings: WebSettings, info: WebInfo) -> None:
+def setup_web(app: web.Application, turns: Turns, settings: WebSettings, info: WebInfo) -> None:
     """Security middleware, the JSON API routes, then the page's routes."""
     from adapters.web import api
 
-    app[AGENT] = agent
+    app[api.TURNS_KEY] = turns
     app[WEB_INFO] = info
     app[WEB_SETTINGS] = settings
     app[GUARD] = Guard(settings)
@@ -36,4 +39,22 @@ def setup_web(app: web.Application, agent: Agent, settings: WebSettings, info: W
             raise
         log.warning("the web page is not installed (adapters.web.pages missing); JSON API only")
         return
-    pages.setup_pages(app, agent, info)
+    pages.setup_pages(app, turns, info)
+
+
+class Web:
+    name = "web"
+    section = "web"
+    settings_type = WebSettings
+
+    def status(self, settings: WebSettings) -> str:
+        """Always on; who may use it is the banner's `auth:` line."""
+        return "web: on (chat page at /, JSON API at /api)"
+
+    def mount(self, app: web.Application, ctx: ChannelContext, settings: WebSettings) -> bool:
+        info = WebInfo(controller=ctx.info.controller, llm_mode=ctx.info.llm_mode, store=ctx.info.store)
+        setup_web(app, ctx.turns, settings, info)
+        return True
+
+
+CHANNEL = Web()

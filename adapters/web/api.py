@@ -27,10 +27,10 @@ from adapters.web.schemas import (
     ValidateModelRequest,
 )
 from adapters.web.security import conversation_key, identity, inbound
-from adapters.web.settings import AGENT
-from bot.agent import Agent
+from bot.turns import Turns
 
 ACTION_ID = r"^[A-Za-z0-9_-]{6,64}$"
+TURNS_KEY = web.AppKey("avibot_turns", Turns)
 
 
 class HistoryQuery(BaseModel):
@@ -41,8 +41,8 @@ class ActionPath(BaseModel):
     id: str = Field(pattern=ACTION_ID)
 
 
-def _agent(request: web.Request) -> Agent:
-    return request.app[AGENT]
+def _turns(request: web.Request) -> Turns:
+    return request.app[TURNS_KEY]
 
 
 def _unavailable(exc: Exception) -> ApiError:
@@ -56,19 +56,19 @@ def _unavailable(exc: Exception) -> ApiError:
 @json_api
 async def chat(request: web.Request) -> web.Response:
     body = await parse_body(request, ChatRequest)
-    agent, ident = _agent(request), identity(request)
+    turns, ident = _turns(request), identity(request)
     cid = body.conversation_id or secrets.token_hex(8)
     key = conversation_key(ident, cid)
-    if body.model and agent.mode == "llm" and agent.model_for(key) != body.model:
+    if body.model and turns.mode == "llm" and await turns.model_for(key) != body.model:
         try:
-            check = await agent.validate_model(body.model)
+            check = await turns.validate_model(body.model)
         except Exception as exc:
             raise _unavailable(exc) from None
         if not check.ok:
             raise ApiError(400, f"model: {check.message}", field="model", hint=check.hint)
-        agent.use_model(key, body.model)
-    reply = await agent.handle(inbound(ident, body.message, cid))
-    return ok(ChatResponse.of(reply, cid))
+        await turns.use_model(key, body.model)
+    result = await turns.run(inbound(ident, body.message, cid))
+    return ok(ChatResponse.of(result.reply, cid))
 
 
 async def _action(request: web.Request, intent: str) -> web.Response:
@@ -77,13 +77,9 @@ async def _action(request: web.Request, intent: str) -> web.Response:
     except ValueError:
         raise ApiError(400, "id: not a valid action id", field="id") from None
     body = await parse_body(request, ActionRequest, optional=True)
-    agent, ident = _agent(request), identity(request)
-    message = inbound(ident, f"{intent} {action_id}", body.conversation_id)
-    if intent == "confirm":
-        reply = await agent.confirm(action_id, message)
-    else:
-        reply = await agent.cancel(action_id, message)
-    return ok(ChatResponse.of(reply, body.conversation_id))
+    message = inbound(identity(request), f"{intent} {action_id}", body.conversation_id)
+    result = await _turns(request).settle(intent, action_id, message)
+    return ok(ChatResponse.of(result.reply, body.conversation_id))
 
 
 @json_api
@@ -100,7 +96,7 @@ async def cancel(request: web.Request) -> web.Response:
 async def history(request: web.Request) -> web.Response:
     query = parse_query(request, HistoryQuery)
     key = conversation_key(identity(request), query.conversation_id)
-    messages = await _agent(request).conversation(key)
+    messages = await _turns(request).history(key)
     return ok(
         HistoryResponse(
             conversation_id=query.conversation_id,
@@ -114,21 +110,21 @@ async def history(request: web.Request) -> web.Response:
 @json_api
 async def clear_history(request: web.Request) -> web.Response:
     query = parse_query(request, HistoryQuery)
-    await _agent(request).clear_conversation(conversation_key(identity(request), query.conversation_id))
+    await _turns(request).forget(conversation_key(identity(request), query.conversation_id))
     return ok(ClearedResponse(conversation_id=query.conversation_id))
 
 
 @json_api
 async def models(request: web.Request) -> web.Response:
-    agent = _agent(request)
+    turns = _turns(request)
     try:
-        found = await agent.list_models()
+        found = await turns.list_models()
     except Exception as exc:
         raise _unavailable(exc) from None
     return ok(
         ModelsResponse(
-            mode="llm" if agent.mode == "llm" else "command",
-            default=agent.model_for(""),
+            mode="llm" if turns.mode == "llm" else "command",
+            default=await turns.model_for(""),
             models=[ModelOut.model_validate(m, from_attributes=True) for m in found],
         )
     )
@@ -138,7 +134,7 @@ async def models(request: web.Request) -> web.Response:
 async def validate_model(request: web.Request) -> web.Response:
     body = await parse_body(request, ValidateModelRequest)
     try:
-        check = await _agent(request).validate_model(body.model)
+        check = await _turns(request).validate_model(body.model)
     except Exception as exc:
         raise _unavailable(exc) from None
     return ok(
@@ -157,7 +153,7 @@ async def validate_model(request: web.Request) -> web.Response:
 @json_api
 async def session(request: web.Request) -> web.Response:
     ident = identity(request)
-    mode = "llm" if _agent(request).mode == "llm" else "command"
+    mode = "llm" if _turns(request).mode == "llm" else "command"
     return ok(SessionResponse(user=ident.user.id, via=ident.via, csrf_token=ident.csrf_token, mode=mode))
 
 

@@ -16,15 +16,14 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
 from adapters.web.render import render, render_error, render_history, render_parts, render_reply
 from adapters.web.security import WebIdentity, conversation_key, identity, inbound
 from adapters.web.settings import WebInfo
-from bot.agent import Agent, Delta
-from bot.types import Reply
+from bot.turns import Turns
+from bot.types import Delta, Inbound, TurnResult
 
 log = logging.getLogger("avibot.web.pages")
 
@@ -102,8 +101,8 @@ def _error_detail(exc: Exception) -> tuple[str, str]:
 class Pages:
     """The route handlers; one instance per application."""
 
-    def __init__(self, agent: Agent, info: WebInfo, turns: TurnStore) -> None:
-        self.agent = agent
+    def __init__(self, core: Turns, info: WebInfo, turns: TurnStore) -> None:
+        self.core = core
         self.info = info
         self.turns = turns
         self.versions = _static_versions()
@@ -111,18 +110,18 @@ class Pages:
     def _key(self, who: WebIdentity) -> str:
         return conversation_key(who)
 
-    def mode_text(self, key: str) -> tuple[str, str]:
+    async def mode_text(self, key: str) -> tuple[str, str]:
         """("llm", "qwen3:8b") or ("command", why there is no model)."""
-        if self.agent.mode == "llm":
-            return "llm", self.agent.model_for(key) or ""
-        return "command", self.agent.offline_reason or self.info.llm_mode
+        if self.core.mode == "llm":
+            return "llm", await self.core.model_for(key) or ""
+        return "command", self.core.offline_reason or self.info.llm_mode
 
     # -- the page --------------------------------------------------------------------------------
 
     async def page(self, request: web.Request) -> web.Response:
         who = identity(request)
         key = self._key(who)
-        mode, mode_text = self.mode_text(key)
+        mode, mode_text = await self.mode_text(key)
         html = render(
             "page.html",
             csrf_token=who.csrf_token,
@@ -131,7 +130,7 @@ class Pages:
             mode=mode,
             mode_text=mode_text,
             llm_mode=self.info.llm_mode,
-            history=render_history(await self.agent.conversation(key)),
+            history=render_history(await self.core.history(key)),
             static=lambda name: f"/static/{name}?v={self.versions.get(name, '0')}",
         )
         response = _fragment(html)
@@ -142,11 +141,11 @@ class Pages:
 
     async def history(self, request: web.Request) -> web.Response:
         key = self._key(identity(request))
-        return _fragment(render_history(await self.agent.conversation(key)))
+        return _fragment(render_history(await self.core.history(key)))
 
     async def clear_history(self, request: web.Request) -> web.Response:
         key = self._key(identity(request))
-        await self.agent.clear_conversation(key)
+        await self.core.forget(key)
         return _fragment(render_history([]))
 
     # -- a turn ----------------------------------------------------------------------------------
@@ -188,15 +187,16 @@ class Pages:
             log.info("the browser closed the stream before the answer was complete")
         return response
 
-    async def _answer(self, response: web.StreamResponse, message: Any) -> None:
+    async def _answer(self, response: web.StreamResponse, message: Inbound) -> None:
         """Run the turn in a task so the browser gets keep-alives while tools run."""
-        queue: asyncio.Queue[Delta | Reply | Exception | None] = asyncio.Queue()
+        queue: asyncio.Queue[Delta | TurnResult | Exception | None] = asyncio.Queue()
 
         async def produce() -> None:
             try:
-                async for event in self.agent.stream(message):
-                    await queue.put(event)
-            except Exception as exc:  # the agent catches its own; this is the adapter's last line
+                async with contextlib.aclosing(self.core.stream(message)) as events:
+                    async for event in events:
+                        await queue.put(event)
+            except Exception as exc:  # the core catches its own; this is the adapter's last line
                 log.exception("web turn failed")
                 await queue.put(exc)
             await queue.put(None)
@@ -213,8 +213,8 @@ class Pages:
                     break
                 if isinstance(event, Delta):
                     await _event(response, "delta", event.text)
-                elif isinstance(event, Reply):
-                    await _event(response, "reply", str(render_reply(event)))
+                elif isinstance(event, TurnResult):
+                    await _event(response, "reply", str(render_reply(event.reply)))
                 else:
                     await _event(response, "reply", str(render_error("Something went wrong answering that.")))
         finally:
@@ -229,12 +229,9 @@ class Pages:
         who = identity(request)
         action_id = request.match_info["action_id"]
         verb = request.match_info["verb"]
-        message = inbound(who, f"{verb} {action_id}")
-        if verb == "confirm":
-            reply = await self.agent.confirm(action_id, message)
-        else:
-            reply = await self.agent.cancel(action_id, message)
-        return _fragment(render("outcome.html", body=render_parts(list(reply.parts)), verb=verb))
+        result = await self.core.settle(verb, action_id, inbound(who, f"{verb} {action_id}"))
+        body = render_parts(list(result.reply.parts))
+        return _fragment(render("outcome.html", body=body, verb=verb))
 
     # -- models ----------------------------------------------------------------------------------
 
@@ -248,7 +245,7 @@ class Pages:
         if not name:
             return _fragment(await self._models_fragment(key, message="Pick a model.", ok=False))
         try:
-            check = await self.agent.validate_model(name)
+            check = await self.core.validate_model(name)
         except Exception as exc:
             message, hint = _error_detail(exc)
             return _fragment(await self._models_fragment(key, message=message, hint=hint, ok=False))
@@ -256,16 +253,16 @@ class Pages:
             return _fragment(
                 await self._models_fragment(key, message=check.message, hint=check.hint, ok=False)
             )
-        self.agent.use_model(key, name)
+        await self.core.use_model(key, name)
         return _fragment(await self._models_fragment(key, message=f"Using {name}", ok=True))
 
     async def _models_fragment(self, key: str, message: str = "", hint: str = "", ok: bool = True) -> str:
         try:
-            models = await self.agent.list_models()
+            models = await self.core.list_models()
         except Exception as exc:
             error, error_hint = _error_detail(exc)
             return str(render("models.html", error=error, hint=error_hint))
-        current = self.agent.model_for(key)
+        current = await self.core.model_for(key)
         names = [m.name for m in models]
         return str(
             render(
@@ -286,10 +283,10 @@ async def _event(response: web.StreamResponse, name: str, data: str) -> None:
     await response.write(payload.encode())
 
 
-def setup_pages(app: web.Application, agent: Agent, info: WebInfo) -> None:
+def setup_pages(app: web.Application, core: Turns, info: WebInfo) -> None:
     """Register the page, its fragments and its static files on `app`."""
     app[TURNS] = TurnStore()
-    pages = Pages(agent, info, app[TURNS])
+    pages = Pages(core, info, app[TURNS])
     r = app.router
     r.add_get("/", pages.page)
     r.add_get("/htmx/history", pages.history)

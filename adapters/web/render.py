@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
@@ -228,15 +228,6 @@ def chart(part: SeriesPart, width: int = 300, height: int = 90) -> Chart:
 
 ENV = make_env()
 
-_TEMPLATE_OF: dict[type, str] = {
-    TextPart: "parts/text.html",
-    TablePart: "parts/table.html",
-    FactsPart: "parts/facts.html",
-    SeriesPart: "parts/series.html",
-    ErrorPart: "parts/error.html",
-    ConfirmationPart: "parts/confirmation.html",
-}
-
 
 def render(template: str, **context: Any) -> Markup:
     """A template rendered with autoescape on."""
@@ -244,10 +235,21 @@ def render(template: str, **context: Any) -> Markup:
 
 
 def render_part(part: Part) -> Markup:
-    extra: dict[str, Any] = {}
-    if isinstance(part, SeriesPart):
-        extra["chart"] = chart(part)
-    return render(_TEMPLATE_OF[type(part)], part=part, **extra)
+    match part:
+        case TextPart():
+            return render("parts/text.html", part=part)
+        case TablePart():
+            return render("parts/table.html", part=part)
+        case FactsPart():
+            return render("parts/facts.html", part=part)
+        case SeriesPart():
+            return render("parts/series.html", part=part, chart=chart(part))
+        case ErrorPart():
+            return render("parts/error.html", part=part)
+        case ConfirmationPart():
+            return render("parts/confirmation.html", part=part)
+        case _:
+            assert_never(part)
 
 
 def render_parts(parts: list[Part]) -> Markup:

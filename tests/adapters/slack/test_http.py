@@ -18,8 +18,10 @@ import redis.asyncio as aioredis
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.slack import SlackChannel, SlackSettings, setup_slack
+from adapters.slack import CHANNEL, SLACK_CHANNEL, SlackChannel, SlackSettings
+from adapters.slack import blocks as bk
 from avi.operations import AviOperations
+from tests.adapters.context import channel_context
 from tests.agent_env import AgentEnv, agent_factory
 from tests.fakes.ollama_server import FakeOllama, Reply, running_fake_ollama
 from tests.fakes.slack_api import BOT_USER, TEAM, FakeSlack, running_fake_slack, signed_headers
@@ -105,10 +107,9 @@ async def s(redis_url: str, redis_client: aioredis.Redis, ops: AviOperations) ->
             bot_token="xoxb-test", signing_secret=SECRET, api_url=slack.api_url, update_interval=0.2
         )
         server = web.Application()
-        channel = setup_slack(server, env.agent, settings, env.redis, prefix="t:")
-        assert channel is not None
+        assert CHANNEL.mount(server, channel_context(env), settings)
         async with TestClient(TestServer(server)) as http:
-            yield SlackEnv(slack, llm, env, http, channel)
+            yield SlackEnv(slack, llm, env, http, server[SLACK_CHANNEL])
         await asyncio.sleep(0)
 
 
@@ -370,6 +371,28 @@ async def test_a_strangers_click_is_refused_privately(s: SlackEnv) -> None:
     assert (await s.env.ops.virtualservices.get(name)).enabled is True
     assert len(s.slack.calls_to("chat.update")) == updates_before
     assert any(b["type"] == "actions" for b in s.slack.messages[msg["ts"]]["blocks"])  # still pending
+
+
+async def test_a_click_on_an_expired_action_puts_why_in_place_of_the_buttons(s: SlackEnv) -> None:
+    _, msg, confirm, _ = await pending_message(s)
+    _, key = bk.parse_confirmation_value(confirm["value"])
+    stale = {**confirm, "value": bk.confirmation_value("gone0000001", key)}
+    await s.click(stale, msg, user=OPERATOR)
+    await s.slack.wait_for(lambda: "has expired" in all_text(s.slack.messages[msg["ts"]]["blocks"]))
+    assert not any(b["type"] == "actions" for b in s.slack.messages[msg["ts"]]["blocks"])
+    assert s.slack.calls_to("chat.postEphemeral") == []
+
+
+async def test_a_refused_avi_write_is_taken_back_from_the_channel_and_told_to_the_asker(s: SlackEnv) -> None:
+    vs = next(v for v in await s.env.ops.virtualservices.list() if v.enabled)
+    await s.command(f"vs disable {vs.name}", user=VIEWER)
+    [answer] = await s.slack.wait_for(lambda: s.slack.responses)
+    assert answer["response_type"] == "ephemeral"
+    assert "not allowed" in all_text(answer["blocks"]).lower()
+    [root] = s.slack.messages.values()  # the "asked ... working on it" message, posted first
+    [delete] = s.slack.calls_to("chat.delete")
+    assert (delete.args["channel"], delete.args["ts"]) == (root["channel"], root["ts"])
+    assert (await s.env.ops.virtualservices.get(vs.name)).enabled is True
 
 
 # -- streaming ----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from scripts.teams_package import MANIFEST_DIR, PLACEHOLDER, color_icon, outline_icon, png_size
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 APP_ID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
 
 

@@ -10,8 +10,9 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from adapters.slack import SlackSettings, setup_slack
+from adapters.slack import CHANNEL, SlackSettings
 from avi.operations import AviOperations
+from tests.adapters.context import channel_context
 from tests.agent_env import agent_factory
 from tests.fakes.ollama_server import FakeOllama, running_fake_ollama
 from tests.fakes.slack_api import BOT_USER, TEAM, FakeSlack, running_fake_slack
@@ -30,7 +31,7 @@ async def socket_slack(
         settings = SlackSettings(bot_token="xoxb-test", app_token="xapp-test", api_url=slack.api_url)
         assert settings.socket_mode
         server = web.Application()
-        assert setup_slack(server, env.agent, settings, env.redis, prefix="t:") is not None
+        assert CHANNEL.mount(server, channel_context(env), settings)
         assert not list(server.router.routes())  # no public URL: nothing is served over HTTP
         test_server = TestServer(server)
         await test_server.start_server()  # on_startup connects the socket

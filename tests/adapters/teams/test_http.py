@@ -17,14 +17,15 @@ import redis.asyncio as aioredis
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.teams import TeamsChannel, TeamsSettings, setup_teams
+from adapters.teams import CHANNEL, TEAMS_CHANNEL, TeamsChannel, TeamsSettings
 from avi.operations import AviOperations
 from bot.permissions import AccessSettings
 from bot.types import Role
+from tests.adapters.context import channel_context
+from tests.adapters.teams.test_cards import validate_card
 from tests.agent_env import AgentEnv, agent_factory
 from tests.fakes.ollama_server import FakeOllama, Reply, running_fake_ollama
 from tests.fakes.teams_connector import FakeConnector, running_fake_connector
-from tests.test_teams_cards import validate_card
 
 BOT_ID = "28:bot-app-id"
 OPERATOR, VIEWER = "aad-op", "aad-view"
@@ -102,12 +103,13 @@ async def t(redis_url: str, redis_client: aioredis.Redis, ops: AviOperations) ->
         agent_factory(redis_url, ops) as make,
     ):
         env = await make(llm.url, access=ACCESS)
+        env.agent.controller = "sim"  # what the cards' footer names
         settings = TeamsSettings(
             app_id="", enabled=True, turn_budget_seconds=1.0, typing_interval_seconds=0.5
         )
         server = web.Application()
-        channel = setup_teams(server, env.agent, settings, env.redis, prefix="t:", controller="sim")
-        assert channel is not None
+        assert CHANNEL.mount(server, channel_context(env), settings)
+        channel = server[TEAMS_CHANNEL]
         async with TestClient(TestServer(server, host="127.0.0.1")) as http:
             yield TeamsEnv(connector, llm, env, http, channel)
             await channel.drain()
@@ -245,6 +247,7 @@ async def test_confirm_by_execute_runs_once_and_replaces_the_card(t: TeamsEnv) -
     texts = [text_of(b["value"]) for b in bodies]
     assert sum("Confirmed by op" in x for x in texts) == 1
     assert sum("already confirmed" in x for x in texts) == 1
+    assert all("Action.Execute" not in x for x in texts)  # the loser's card loses its stale buttons too
     for b in bodies:
         validate_card(b["value"])
     assert (await t.env.ops.virtualservices.get(name)).enabled is False
@@ -270,6 +273,18 @@ async def test_cancel_changes_nothing_and_says_so(t: TeamsEnv) -> None:
     body = await resp.json()
     assert "Cancelled by op" in text_of(body["value"])
     assert (await t.env.ops.virtualservices.get(name)).enabled is True
+
+
+async def test_a_click_on_an_expired_action_replaces_the_card_with_why(t: TeamsEnv) -> None:
+    _, card_id, confirm, _ = await pending_card(t)
+    stale = {**confirm, "data": {**confirm["data"], "a": "gone0000001"}}
+    resp = await t.post(execute(t, stale, card_id, OPERATOR))
+    body = await resp.json()
+    validate_card(body["value"])
+    assert "has expired" in text_of(body["value"])
+    assert "Action.Execute" not in text_of(body["value"])
+    [put] = await t.connector.wait_for(t.connector.updates)  # for everyone: nobody can use them now
+    assert "has expired" in text_of(put.body)
 
 
 async def test_a_strangers_click_is_refused_and_the_buttons_stay(t: TeamsEnv) -> None:

@@ -8,11 +8,11 @@ import pytest
 import yaml
 from aiohttp import web
 
-from adapters.slack import SlackSettings, setup_slack
+from adapters.slack import CHANNEL, SlackSettings
 from adapters.slack.app import make_client
 from tests.fakes.slack_api import running_fake_slack
 
-MANIFESTS = Path(__file__).resolve().parent.parent / "manifests" / "slack"
+MANIFESTS = Path(__file__).resolve().parents[3] / "manifests" / "slack"
 
 
 def test_settings_enable_the_channel_only_when_complete(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -35,8 +35,10 @@ def test_settings_enable_the_channel_only_when_complete(monkeypatch: pytest.Monk
 
 def test_setup_without_settings_mounts_nothing() -> None:
     server = web.Application()
-    assert setup_slack(server, object(), SlackSettings(bot_token=None, signing_secret=None)) is None  # type: ignore[arg-type]
+    settings = SlackSettings(bot_token=None, signing_secret=None)
+    assert CHANNEL.mount(server, object(), settings) is False  # type: ignore[arg-type]
     assert not list(server.router.routes())
+    assert CHANNEL.status(settings) == settings.status()
 
 
 @pytest.mark.parametrize("name", ["manifest.yaml", "manifest-socket-mode.yaml"])

@@ -1,5 +1,5 @@
 """Who may reach /api/messages: a Bot Framework JWT when an app id is set, loopback only when not,
-and the web guard stepping aside for the channel's path once the server allows it."""
+and the web guard stepping aside for the channel's route because it verifies its own requests."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 
-from adapters.teams import TeamsSettings, is_loopback, setup_teams
-from adapters.web.security import allow_channel_path
+from adapters.base import ChannelContext, ServiceInfo, is_self_verified
+from adapters.teams import CHANNEL, TEAMS_CHANNEL, TeamsSettings, is_loopback
 from adapters.web.settings import WebSettings
 from avibot.factory import build_runtime
 from avibot.server import create_server_app
+from tests.adapters.teams.test_http import activity
 from tests.conftest import RunningSim
 from tests.fakes.teams_connector import FakeConnector, running_fake_connector
-from tests.test_teams_http import activity
-from tests.test_web_api import ACCESS, CLOSED, make_settings
+from tests.test_web_api import ACCESS, CLOSED, WEB_TOKEN, make_settings
 
 APP_ID = "00000000-0000-0000-0000-00000000b0t1"
 # Well formed, right issuer and audience, but signed with a key Microsoft never published (refused
@@ -93,11 +93,16 @@ def _handler(server: web.Application) -> Any:
     raise AssertionError("no /api/messages route")
 
 
+def _context(turns: Any) -> ChannelContext:
+    return ChannelContext(turns=turns, info=ServiceInfo(controller="", llm_mode="", store=""))
+
+
 async def test_without_app_id_a_remote_peer_is_refused(connector: FakeConnector) -> None:
     server = web.Application()
-    agent = mock.Mock()  # never reached
-    assert setup_teams(server, agent, TeamsSettings()) is None  # off without an app id
-    assert setup_teams(server, agent, TeamsSettings(enabled=True)) is not None
+    turns = mock.Mock()  # never reached
+    assert CHANNEL.mount(server, _context(turns), TeamsSettings()) is False  # off without an app id
+    assert CHANNEL.mount(server, _context(turns), TeamsSettings(enabled=True)) is True
+    assert is_self_verified(_handler(server))
     transport = mock.Mock()
     transport.get_extra_info.side_effect = lambda name, default=None: (
         ("10.1.2.3", 40000) if name == "peername" else default
@@ -108,16 +113,16 @@ async def test_without_app_id_a_remote_peer_is_refused(connector: FakeConnector)
     resp = await _handler(server)(request)
     assert resp.status == 403
     assert connector.calls == []
-    assert agent.method_calls == []
+    assert turns.method_calls == []
 
 
 async def test_with_app_id_a_request_without_a_valid_token_is_refused(connector: FakeConnector) -> None:
     server = web.Application()
-    agent = mock.Mock()
+    turns = mock.Mock()
     settings = TeamsSettings(
         app_id=APP_ID, app_password="pw", tenant_id="11111111-2222-3333-4444-555555555555"
     )
-    assert setup_teams(server, agent, settings) is not None
+    assert CHANNEL.mount(server, _context(turns), settings)
     body = activity("vs list", service_url=connector.url)
     async with TestClient(TestServer(server, host="127.0.0.1")) as http:
         none = await http.post("/api/messages", json=body)
@@ -126,33 +131,31 @@ async def test_with_app_id_a_request_without_a_valid_token_is_refused(connector:
         forged = await http.post("/api/messages", json=body, headers={"Authorization": f"Bearer {FORGED}"})
     assert (none.status, bogus.status, basic.status, forged.status) == (401, 401, 401, 401)
     assert connector.calls == []
-    assert agent.method_calls == []
+    assert turns.method_calls == []
 
 
-async def test_server_guard_lets_the_channel_path_through_once_allowed(
+async def test_the_server_mounts_the_channel_and_the_web_guard_lets_its_route_through(
     sim: RunningSim, redis_url: str, connector: FakeConnector
 ) -> None:
-    """Mounted the way avibot/server.py must mount it: without `allow_channel_path` the web guard
-    refuses the POST (no CSRF token); with it the activity reaches the bot and is answered."""
-    settings = make_settings(sim, redis_url, CLOSED, WebSettings(rate_limit_per_minute=0), ACCESS)
+    """Mounted by avibot/server.py from the registry, behind a web guard that wants a token: an
+    ordinary route is refused without one, the Teams route (which checks its own callers) is not."""
+    web_settings = WebSettings(access_token=WEB_TOKEN, rate_limit_per_minute=0)
+    settings = make_settings(sim, redis_url, CLOSED, web_settings, ACCESS)
+    settings.teams = TeamsSettings(enabled=True, turn_budget_seconds=5)
     runtime = await build_runtime(settings)
     try:
-        for allowed in (False, True):
-            app = create_server_app(runtime, settings)
-            channel = setup_teams(
-                app, runtime.agent, TeamsSettings(enabled=True, turn_budget_seconds=5), runtime.redis
-            )
-            assert channel is not None
-            if allowed:
-                allow_channel_path(app, "/api/messages")
-            body = activity("help", service_url=connector.url, conversation=f"a:guard-{allowed}")
-            async with TestClient(TestServer(app, host="127.0.0.1")) as http:
-                resp = await http.post("/api/messages", json=body)
-                if not allowed:
-                    assert resp.status == 403
-                    continue
-                assert resp.status == 201, await resp.text()
-                await connector.wait_for(lambda: connector.posts("a:guard-True"))
-                await channel.drain()
+        app = create_server_app(runtime, settings)
+
+        async def plain(request: web.Request) -> web.Response:
+            return web.json_response({})
+
+        app.router.add_post("/api/plain", plain)
+        body = activity("help", service_url=connector.url, conversation="a:guard")
+        async with TestClient(TestServer(app, host="127.0.0.1")) as http:
+            assert (await http.post("/api/plain", json={})).status == 401
+            resp = await http.post("/api/messages", json=body)
+            assert resp.status == 201, await resp.text()
+            await connector.wait_for(lambda: connector.posts("a:guard"))
+            await app[TEAMS_CHANNEL].drain()
     finally:
         await runtime.aclose()

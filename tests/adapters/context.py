@@ -1,0 +1,18 @@
+"""A channel's mounting context over a test agent: the real `Turns` with Redis de-dup and ordering."""
+
+from __future__ import annotations
+
+from adapters.base import ChannelContext, ServiceInfo
+from bot.dedup import channel_guards
+from bot.turns import Turns
+from tests.agent_env import AgentEnv
+
+PREFIX = "t:"
+
+
+def channel_context(env: AgentEnv, *, prefix: str = PREFIX) -> ChannelContext:
+    """What the server hands a channel, over `env`'s agent and its Redis (shared across "replicas")."""
+    deduper, locks = channel_guards(env.redis, prefix=prefix, ttl_seconds=3600)
+    turns = Turns(env.agent, deduper=deduper, locks=locks)
+    info = ServiceInfo(controller=env.agent.controller, llm_mode="", store="redis")
+    return ChannelContext(turns=turns, info=info, redis=env.redis, prefix=prefix)
