@@ -6,8 +6,9 @@ controller's object, already redacted, for "show me everything".
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -174,6 +175,12 @@ class Window(StrEnum):
     def limit(self) -> int:
         return _WINDOWS[self][1]
 
+    @property
+    def seconds(self) -> int:
+        """The whole range: 3600 for an hour ... 604800 for a week."""
+        step, limit = _WINDOWS[self]
+        return step * limit
+
 
 _ALIASES: dict[str, Window] = {
     **dict.fromkeys(("hour", "1h", "60m", "1hour", "anhour"), Window.HOUR),
@@ -188,6 +195,55 @@ _WINDOWS: dict[Window, tuple[int, int]] = {
     Window.DAY: (3600, 24),
     Window.WEEK: (86400, 7),
 }
+
+
+class CertificateSummary(_Model):
+    """An SSL/TLS certificate's identity and expiry (never its key)."""
+
+    uuid: str
+    name: str
+    tenant: str | None = None
+    type: str | None = Field(None, description="SSL_CERTIFICATE_TYPE_VIRTUALSERVICE / SYSTEM / CA")
+    subject_cn: str | None = None
+    issuer_cn: str | None = None
+    self_signed: bool | None = None
+    not_before: datetime | None = None
+    not_after: datetime | None = Field(None, description="expiry, UTC; None when the controller has none")
+    days_left: int | None = Field(None, description="whole days from now to not_after (negative: expired)")
+    expired: bool = False
+    expiry_status: str | None = Field(None, description="the controller's SSL_CERTIFICATE_GOOD/... status")
+
+
+class CertificateList(_Model):
+    certificates: list[CertificateSummary] = Field(default_factory=list, description="soonest expiry first")
+    total: int = Field(description="certificates in the tenant before the filters")
+    now: datetime = Field(description="the time days_left and the expiry filter were computed at")
+
+
+class EventRecord(_Model):
+    """One thing that happened to an object: an event of the controller's event log, or an alert."""
+
+    timestamp: datetime
+    source: Literal["event", "alert"]
+    event_id: str = Field(description="VS_DOWN, SERVER_DOWN, CONFIG_UPDATE ... (upper case)")
+    object_type: str | None = Field(None, description="virtualservice, pool ... (lower case)")
+    object_name: str | None = None
+    object_uuid: str | None = None
+    description: str = ""
+    level: str | None = Field(None, description="alerts: ALERT_LOW / ALERT_MEDIUM / ALERT_HIGH")
+    state: str | None = Field(None, description="alerts: ALERT_STATE_ON / DISMISSED / THROTTLED")
+    user: str | None = Field(None, description="config events: who made the change")
+    module: str | None = None
+
+
+class EventList(_Model):
+    window: Window
+    start: datetime
+    end: datetime
+    object_name: str | None = Field(None, description="the object asked about; None = every object")
+    events: list[EventRecord] = Field(default_factory=list, description="newest first, at most `limit`")
+    total: int = Field(description="matching events and alerts in the window before the limit")
+    complete: bool = Field(True, description="False when the controller's log search was still unfinished")
 
 
 class MetricPoint(_Model):

@@ -1,7 +1,8 @@
 """Typed, tenant-aware operations on the controller; every result is a pydantic model or redacted dict.
 
 `AviOperations(client)` groups them: `.virtualservices`, `.pools`, `.healthmonitors`,
-`.serviceengines`, `.analytics`, `.health`, `.objects` (any object type), `.generic`.
+`.serviceengines`, `.analytics`, `.health`, `.certificates`, `.events`, `.objects` (any object type),
+`.generic`.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from avi.client import AviClient
 from avi.models import Window
 from avi.operations.analytics import DEFAULT_METRICS, AnalyticsOps
+from avi.operations.certificates import CertificateOps
+from avi.operations.events import EventOps
 from avi.operations.generic import GenericOps
 from avi.operations.health import HealthOps
 from avi.operations.healthmonitors import HealthMonitorCreate, HealthMonitorOps, HealthMonitorUpdate
@@ -35,6 +38,8 @@ class AviOperations:
         self.serviceengines = ServiceEngineOps(client)
         self.analytics = AnalyticsOps(client)
         self.health = HealthOps(client)
+        self.certificates = CertificateOps(client)
+        self.events = EventOps(client)
         self.objects = ObjectOps(client)
         self.generic = GenericOps(client)
 
@@ -43,6 +48,8 @@ __all__ = [
     "DEFAULT_METRICS",
     "AnalyticsOps",
     "AviOperations",
+    "CertificateOps",
+    "EventOps",
     "GenericOps",
     "HealthMonitorCreate",
     "HealthMonitorOps",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from avi.models import DeleteResult, HealthMonitorSummary, ref_name
 from avi.operations._common import clean
@@ -35,11 +36,40 @@ MONITOR_TYPES = (
 )
 
 
+RESPONSE_CODES = ("HTTP_ANY", "HTTP_1XX", "HTTP_2XX", "HTTP_3XX", "HTTP_4XX", "HTTP_5XX")
+HTTP_KEYS = {"HEALTH_MONITOR_HTTP": "http_monitor", "HEALTH_MONITOR_HTTPS": "https_monitor"}
+
+
 def _monitor_type(value: str) -> str:
     short = value.strip().upper().removeprefix("HEALTH_MONITOR_")
     if short not in MONITOR_TYPES:
         raise ValueError(f"unknown monitor type {value!r}; one of {', '.join(MONITOR_TYPES)}")
     return f"HEALTH_MONITOR_{short}"
+
+
+def response_code(value: str) -> str:
+    """`2xx`, `HTTP_2XX`, `any` -> the controller's enum value."""
+    code = value.strip().upper().replace(" ", "")
+    code = code if code.startswith("HTTP_") else f"HTTP_{code}"
+    if code not in RESPONSE_CODES:
+        raise ValueError(f"unknown HTTP response code {value!r}; one of 1xx, 2xx, 3xx, 4xx, 5xx or any")
+    return code
+
+
+def _codes(value: list[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    codes = list(dict.fromkeys(response_code(v) for v in value))
+    if not codes:
+        raise ValueError("give at least one HTTP response code, e.g. 2xx")
+    return codes
+
+
+def _check_timing(send_interval: int, receive_timeout: int) -> None:
+    if receive_timeout >= send_interval:
+        raise ValueError(
+            f"receive_timeout ({receive_timeout}s) must be less than send_interval ({send_interval}s)"
+        )
 
 
 class HealthMonitorCreate(BaseModel):
@@ -56,11 +86,17 @@ class HealthMonitorCreate(BaseModel):
     http_response_codes: list[str] | None = Field(None, description="e.g. HTTP_2XX, HTTP_3XX")
     description: str | None = None
 
+    @field_validator("http_response_codes")
+    @classmethod
+    def _response_codes(cls, value: list[str] | None) -> list[str] | None:
+        return _codes(value)
+
     @model_validator(mode="after")
     def _check(self) -> HealthMonitorCreate:
         self.type = _monitor_type(self.type)
-        if self.receive_timeout >= self.send_interval:
-            raise ValueError("receive_timeout must be less than send_interval")
+        _check_timing(self.send_interval, self.receive_timeout)
+        if self.type not in HTTP_KEYS and (self.http_request or self.http_response_codes):
+            raise ValueError("http_request and http_response_codes apply only to HTTP and HTTPS monitors")
         return self
 
     def to_api(self) -> dict[str, Any]:
@@ -84,6 +120,9 @@ class HealthMonitorCreate(BaseModel):
 
 
 class HealthMonitorUpdate(BaseModel):
+    """The fields to change; `None` = keep. The HTTP(S) ones are merged into the monitor's own
+    `http_monitor` / `https_monitor` (a PATCH `replace` sets that whole sub-object)."""
+
     model_config = ConfigDict(extra="forbid")
 
     send_interval: int | None = Field(None, ge=1, le=3600)
@@ -91,10 +130,42 @@ class HealthMonitorUpdate(BaseModel):
     successful_checks: int | None = Field(None, ge=1, le=50)
     failed_checks: int | None = Field(None, ge=1, le=50)
     monitor_port: int | None = Field(None, ge=1, le=65535)
+    http_request: str | None = Field(None, description='HTTP(S) only, e.g. "GET /healthz HTTP/1.0"')
+    http_response_codes: list[str] | None = Field(None, description="HTTP(S) only, e.g. HTTP_2XX")
     description: str | None = None
 
-    def to_api(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True)
+    @field_validator("http_response_codes")
+    @classmethod
+    def _response_codes(cls, value: list[str] | None) -> list[str] | None:
+        return _codes(value)
+
+    def to_api(self, current: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The `replace` body against `current` (the monitor as read); only the fields that differ."""
+        current = current or {}
+        body = {
+            k: v
+            for k, v in self.model_dump(
+                exclude_none=True, exclude={"http_request", "http_response_codes"}
+            ).items()
+            if current.get(k) != v
+        }
+        if self.http_request is not None or self.http_response_codes is not None:
+            key = HTTP_KEYS.get(str(current.get("type", "")))
+            if key is None:
+                raise ValueError("http_request and http_response_codes apply only to HTTP and HTTPS monitors")
+            http = dict(current.get(key) or {})
+            if self.http_request is not None:
+                http["http_request"] = self.http_request
+            if self.http_response_codes is not None:
+                http["http_response_code"] = self.http_response_codes
+            if http != (current.get(key) or {}):
+                body[key] = http
+        if "send_interval" in body or "receive_timeout" in body:
+            _check_timing(
+                body.get("send_interval", current.get("send_interval", 10)),
+                body.get("receive_timeout", current.get("receive_timeout", 4)),
+            )
+        return body
 
 
 def monitor_summary(obj: dict[str, Any]) -> HealthMonitorSummary:
@@ -143,15 +214,36 @@ class HealthMonitorOps(OperationGroup):
     async def create(self, spec: HealthMonitorCreate, *, tenant: str | None = None) -> HealthMonitorSummary:
         return monitor_summary(await self.client.post("/api/healthmonitor", spec.to_api(), tenant=tenant))
 
+    async def changes(
+        self, name_or_uuid: str, changes: HealthMonitorUpdate, *, tenant: str | None = None
+    ) -> tuple[HealthMonitorSummary, dict[str, Any]]:
+        """The monitor as it is, and the `replace` body `update` would send (empty: nothing changes).
+
+        The body is built from the monitor as read, not redacted: it is written back, never shown."""
+        current = await self._object("healthmonitor", name_or_uuid, tenant)
+        return monitor_summary(current), changes.to_api(current)
+
     async def update(
         self, name_or_uuid: str, changes: HealthMonitorUpdate, *, tenant: str | None = None
     ) -> HealthMonitorSummary:
-        uuid = await self.client.resolve_uuid("healthmonitor", name_or_uuid, tenant=tenant)
-        body = changes.to_api()
+        """Read the monitor, then one PATCH `replace` of the fields that change (ValueError: none)."""
+        current = await self._object("healthmonitor", name_or_uuid, tenant)
+        body = changes.to_api(current)
         if not body:
             raise ValueError("nothing to change")
-        updated = await self.client.patch(f"/api/healthmonitor/{uuid}", {"replace": body}, tenant=tenant)
+        updated = await self.client.patch(
+            f"/api/healthmonitor/{current['uuid']}", {"replace": body}, tenant=tenant
+        )
         return monitor_summary(updated)
+
+    async def used_by(self, name_or_uuid: str, *, tenant: str | None = None) -> builtins.list[str]:
+        """Names of the pools whose `health_monitor_refs` hold this monitor (`refers_to`, one walk)."""
+        uuid = await self.client.resolve_uuid("healthmonitor", name_or_uuid, tenant=tenant)
+        names: builtins.list[str] = []
+        params = {"refers_to": f"healthmonitor:{uuid}", "fields": "name"}
+        async for page in self.client.iter_pages("pool", params=params, tenant=tenant):
+            names += [str(p.get("name") or p.get("uuid")) for p in page.results]
+        return names
 
     async def delete(self, name_or_uuid: str, *, tenant: str | None = None) -> DeleteResult:
         uuid = await self.client.resolve_uuid("healthmonitor", name_or_uuid, tenant=tenant)
