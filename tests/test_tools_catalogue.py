@@ -44,6 +44,23 @@ SPEC: dict[str, tuple[Risk, set[str]]] = {
     "list_objects": (R, {"object_type", "name_contains", "limit"}),
     "get_object": (R, {"object_type", "name"}),
     "execute_generic_operation": (D, {"method", "path", "query", "body"}),
+    "list_certificates": (R, {"expiring_within_days", "name_contains", "limit"}),
+    "list_events": (R, {"name", "object_type", "window", "limit"}),
+    "create_health_monitor": (
+        W,
+        {
+            "name", "type", "send_interval", "receive_timeout", "successful_checks", "failed_checks",
+            "port", "http_request", "response_codes", "description",
+        },
+    ),
+    "update_health_monitor": (
+        W,
+        {
+            "name", "send_interval", "receive_timeout", "successful_checks", "failed_checks", "port",
+            "http_request", "response_codes", "description",
+        },
+    ),
+    "delete_health_monitor": (D, {"name"}),
 }
 DEFAULTS = {
     ("list_virtual_services", "limit"): 50,

@@ -28,7 +28,8 @@ CONTRACT_TOOLS = {
     "enable_pool_server", "disable_pool_server", "list_health_monitors", "get_health_monitor",
     "list_service_engines", "get_service_engine", "get_analytics", "list_unhealthy_virtual_services",
     "list_unhealthy_pools", "list_unhealthy_servers", "list_object_types", "list_objects", "get_object",
-    "execute_generic_operation",
+    "execute_generic_operation", "list_certificates", "list_events", "create_health_monitor",
+    "update_health_monitor", "delete_health_monitor",
 }  # fmt: skip
 
 TOOL_CASES: list[tuple[str, str, dict[str, Any]]] = [

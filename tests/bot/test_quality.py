@@ -140,7 +140,9 @@ def test_measure_item_asks_the_real_router_and_fallback() -> None:
     assert mislabelled.fallback_tool == "list_pools"
     assert mislabelled.fallback_wrong
     missing = measure_item(
-        Question("what happened to vs-web?", "list_events", missing=True), CATALOGUE, limit=8
+        Question("please delete pool legacy-pool", "delete_pool", kind="write", missing=True),
+        CATALOGUE,
+        limit=8,
     )
     assert missing.missing
     assert not missing.router_hit
