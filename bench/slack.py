@@ -27,7 +27,8 @@ import aiohttp
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from adapters.slack import SlackSettings, setup_slack
+from adapters.base import ChannelContext, ServiceInfo
+from adapters.slack import CHANNEL, SlackSettings
 from avi.client import AviClient
 from avi.operations import AviOperations
 from avi.settings import AviSettings
@@ -35,10 +36,12 @@ from bench.agent import percentile, start_redis
 from bench.avi import PASSWORD, start_simulator
 from bot.agent import Agent
 from bot.audit import RedisAuditLog
+from bot.dedup import channel_guards
 from bot.history import RedisConversationStore
 from bot.pending import RedisPendingStore
 from bot.permissions import AccessSettings
 from bot.tools import build_catalogue
+from bot.turns import Turns
 from bot.types import Role
 from llm.client import OllamaChat
 from llm.settings import LLMSettings
@@ -96,7 +99,11 @@ async def run(requests: int, inflight: int) -> dict[str, Any]:
             )  # fmt: skip
             server = web.Application()
             settings = SlackSettings(bot_token="xoxb-bench", signing_secret=SECRET, api_url=slack.api_url)
-            setup_slack(server, agent, settings, redis, prefix="bench:")
+            deduper, locks = channel_guards(redis, prefix="bench:", ttl_seconds=3600)
+            turns = Turns(agent, deduper=deduper, locks=locks)
+            CHANNEL.mount(
+                server, ChannelContext(turns, ServiceInfo("", "", "redis"), redis, "bench:"), settings
+            )
             runner = web.AppRunner(server, access_log=None)
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", 0)
