@@ -24,8 +24,8 @@ from bot.types import Risk
 _MODULES = (
     virtualservices,
     placement,
-    pool_servers,
     pools,
+    pool_servers,
     monitors,
     certificates,
     events,
