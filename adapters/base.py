@@ -1,11 +1,15 @@
-"""What a chat platform is to avibot: a `Channel` plug-in, mounted by the server from the registry.
+"""What a chat platform is to avibot: a `Platform` plug-in, mounted by the server from the registry.
 
-A channel turns its platform's events into `bot.types.Inbound`, calls `bot.turns.Turns`, and renders
-the `TurnResult`; it decides nothing. Adding a platform is one folder under adapters/ exporting a
-`CHANNEL` object, and one entry in adapters/registry.py.
+Words, used one way throughout the code: a *platform* is a chat service avibot plugs into (Slack,
+Teams, the web page: this protocol); a *channel* is a chat room on a platform (`Inbound.channel`,
+`access.channels`).
 
-Routes a channel authenticates itself (a platform signature or token, checked by the channel) are
-wrapped with `verifies_own_requests`, so the web channel's guard (CSRF, sessions) lets them through
+A platform turns its events into `bot.types.Inbound`, calls `bot.turns.Turns`, and renders the
+`TurnResult`; it decides nothing. Adding one is one folder under adapters/ exporting a `PLATFORM`
+object, and one entry in adapters/registry.py.
+
+Routes a platform authenticates itself (a signature or token, checked by the platform's code) are
+wrapped with `verifies_own_requests`, so the web platform's guard (CSRF, sessions) lets them through
 without knowing their paths.
 """
 
@@ -26,7 +30,7 @@ VERIFIED_ATTRIBUTE = "__avibot_verifies_own_requests__"
 
 
 def verifies_own_requests(handler: H) -> H:
-    """Mark a route handler whose requests the channel authenticates itself (signature, JWT)."""
+    """Mark a route handler whose requests the platform authenticates itself (signature, JWT)."""
     setattr(handler, VERIFIED_ATTRIBUTE, True)
     return handler
 
@@ -37,7 +41,7 @@ def is_self_verified(handler: Any) -> bool:
 
 @dataclass(frozen=True)
 class ServiceInfo:
-    """What a channel may show about the service it fronts (banner, page header, footers)."""
+    """What a platform may show about the service it fronts (banner, page header, footers)."""
 
     controller: str
     llm_mode: str
@@ -45,8 +49,8 @@ class ServiceInfo:
 
 
 @dataclass(frozen=True)
-class ChannelContext:
-    """Everything a channel gets when it is mounted: the turn entry and what to say about it."""
+class PlatformContext:
+    """Everything a platform gets when it is mounted: the turn entry and what to say about it."""
 
     turns: Turns
     info: ServiceInfo
@@ -54,7 +58,7 @@ class ChannelContext:
     prefix: str = "avibot:"
 
 
-class Channel(Protocol):
+class Platform(Protocol):
     """A chat platform. `section` names its part of config.yaml, validated by `settings_type`."""
 
     name: str
@@ -65,6 +69,6 @@ class Channel(Protocol):
         """One line for the start banner: on, off and why."""
         ...
 
-    def mount(self, app: web.Application, ctx: ChannelContext, settings: Any) -> bool:
-        """Add the channel's routes (or background connections) to `app`; False when it stays off."""
+    def mount(self, app: web.Application, ctx: PlatformContext, settings: Any) -> bool:
+        """Add the platform's routes (or background connections) to `app`; False when it stays off."""
         ...

@@ -8,21 +8,21 @@ from __future__ import annotations
 
 import importlib
 
-from adapters.base import Channel
+from adapters.base import Platform
 
-CHANNELS: dict[str, str] = {
-    "web": "adapters.web:CHANNEL",
-    "slack": "adapters.slack:CHANNEL",
-    "teams": "adapters.teams:CHANNEL",
+PLATFORMS: dict[str, str] = {
+    "web": "adapters.web:PLATFORM",
+    "slack": "adapters.slack:PLATFORM",
+    "teams": "adapters.teams:PLATFORM",
 }
 
 
-def load(name: str) -> Channel:
-    module, _, attribute = CHANNELS[name].partition(":")
-    channel: Channel = getattr(importlib.import_module(module), attribute)
-    return channel
+def load(name: str) -> Platform:
+    module, _, attribute = PLATFORMS[name].partition(":")
+    platform: Platform = getattr(importlib.import_module(module), attribute)
+    return platform
 
 
-def channels() -> list[Channel]:
-    """Every registered channel, in registry order (the web channel first: its guard wraps the rest)."""
-    return [load(name) for name in CHANNELS]
+def platforms() -> list[Platform]:
+    """Every registered platform, in registry order (the web platform first: its guard wraps the rest)."""
+    return [load(name) for name in PLATFORMS]

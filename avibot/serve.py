@@ -19,7 +19,7 @@ from adapters.web.settings import WebSettings
 from avibot.config import Settings, load_settings
 from avibot.factory import build_runtime
 from avibot.logging_setup import setup_logging
-from avibot.server import channel_statuses, create_server_app
+from avibot.server import create_server_app, platform_statuses
 from bot.types import Role
 
 EXIT_USAGE = 2
@@ -109,7 +109,7 @@ async def run_serve(args: argparse.Namespace) -> int:
         print(f"  mode:       {runtime.llm_mode}", flush=True)
         print(f"  store:      {runtime.store}", flush=True)
         print(f"  auth:       {auth_line(settings)}", flush=True)
-        for line in channel_statuses(settings):
+        for line in platform_statuses(settings):
             print(f"  {line}", flush=True)
         await _until_stopped()
     finally:

@@ -1,7 +1,7 @@
-"""The one aiohttp application: every registered chat channel, health, metrics and the controller proxy.
+"""The one aiohttp application: every registered chat platform, health, metrics and the controller proxy.
 
 `create_server_app(runtime, settings)` is what `avibot serve`, the tests and the benchmark run; it
-mounts each channel of adapters/registry.py (the web channel first: its guard wraps every route)
+mounts each platform of adapters/registry.py (the web platform first: its guard wraps every route)
 and subscribes /metrics to what the runtime's parts report.
 """
 
@@ -11,8 +11,8 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.base import Channel, ChannelContext, ServiceInfo
-from adapters.registry import channels
+from adapters.base import Platform, PlatformContext, ServiceInfo
+from adapters.registry import platforms
 from avibot.config import Settings
 from avibot.factory import Runtime
 from avibot.health import HealthChecker, setup_health
@@ -20,24 +20,24 @@ from avibot.metrics import Metrics
 from avibot.proxy import setup_proxy
 
 METRICS = web.AppKey("avibot_metrics", Metrics)
-MOUNTED = web.AppKey("avibot_channels", list)  # names of the channels that are on
+MOUNTED = web.AppKey("avibot_channels", list)  # names of the platforms that are on
 MAX_BODY_BYTES = 256 * 1024
 
 
-def channel_settings(settings: Settings, channel: Channel) -> Any:
-    """A channel's config section; its defaults when config.yaml has no such section (yet)."""
-    section = getattr(settings, channel.section, None)
-    return channel.settings_type() if section is None else section
+def channel_settings(settings: Settings, platform: Platform) -> Any:
+    """A platform's config section; its defaults when config.yaml has no such section (yet)."""
+    section = getattr(settings, platform.section, None)
+    return platform.settings_type() if section is None else section
 
 
-def ordered_channels() -> list[Channel]:
-    """The registry's channels, the web channel first (it installs the guard the others rely on)."""
-    return sorted(channels(), key=lambda channel: channel.name != "web")
+def ordered_platforms() -> list[Platform]:
+    """The registry's platforms, the web platform first (it installs the guard the others rely on)."""
+    return sorted(platforms(), key=lambda platform: platform.name != "web")
 
 
-def channel_statuses(settings: Settings) -> list[str]:
-    """One line per registered channel for the start banner: on, off and why."""
-    return [channel.status(channel_settings(settings, channel)) for channel in ordered_channels()]
+def platform_statuses(settings: Settings) -> list[str]:
+    """One line per registered platform for the start banner: on, off and why."""
+    return [platform.status(channel_settings(settings, platform)) for platform in ordered_platforms()]
 
 
 def create_server_app(runtime: Runtime, settings: Settings) -> web.Application:
@@ -46,16 +46,16 @@ def create_server_app(runtime: Runtime, settings: Settings) -> web.Application:
     metrics.subscribe(runtime.observers)
     runtime.client.observers.append(metrics.observe_request)
     app[METRICS] = metrics
-    ctx = ChannelContext(
+    ctx = PlatformContext(
         turns=runtime.turns,
         info=ServiceInfo(controller=runtime.controller, llm_mode=runtime.llm_mode, store=runtime.store),
         redis=runtime.redis,
         prefix=settings.redis.prefix,
     )
     app[MOUNTED] = [
-        channel.name
-        for channel in ordered_channels()
-        if channel.mount(app, ctx, channel_settings(settings, channel))
+        platform.name
+        for platform in ordered_platforms()
+        if platform.mount(app, ctx, channel_settings(settings, platform))
     ]
     setup_health(
         app,

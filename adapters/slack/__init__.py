@@ -1,4 +1,4 @@
-"""The Slack channel, as the `CHANNEL` plug-in the server mounts from adapters/registry.py.
+"""The Slack platform, as the `PLATFORM` plug-in the server mounts from adapters/registry.py.
 
 HTTP mode serves Bolt at `settings.path` (Slack signs every request and Bolt checks the signature,
 so the route is `verifies_own_requests`); with an app token it connects over Socket Mode instead and
@@ -13,14 +13,14 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
-from adapters.base import ChannelContext, verifies_own_requests
-from adapters.slack.app import SlackChannel, build_app, make_client
+from adapters.base import PlatformContext, verifies_own_requests
+from adapters.slack.app import SlackBridge, build_app, make_client
 from adapters.slack.settings import SlackSettings
 
-__all__ = ["CHANNEL", "SLACK_BOLT", "SLACK_CHANNEL", "SlackChannel", "SlackSettings", "build_app"]
+__all__ = ["PLATFORM", "SLACK_BOLT", "SLACK_BRIDGE", "SlackBridge", "SlackSettings", "build_app"]
 
 log = logging.getLogger("avibot.slack")
-SLACK_CHANNEL = web.AppKey("avibot_slack_channel", SlackChannel)
+SLACK_BRIDGE = web.AppKey("avibot_slack_bridge", SlackBridge)
 SLACK_BOLT = web.AppKey("avibot_slack_bolt", AsyncApp)
 
 
@@ -32,14 +32,14 @@ class Slack:
     def status(self, settings: SlackSettings) -> str:
         return settings.status()
 
-    def mount(self, app: web.Application, ctx: ChannelContext, settings: SlackSettings) -> bool:
-        """Mount the channel on `app` (HTTP route or Socket Mode connection); False when not configured."""
+    def mount(self, app: web.Application, ctx: PlatformContext, settings: SlackSettings) -> bool:
+        """Mount the platform on `app` (HTTP route or Socket Mode connection); False when not configured."""
         if not settings.enabled:
             log.info(settings.status())
             return False
-        channel = SlackChannel(ctx.turns, settings)
-        bolt = build_app(channel, make_client(settings))
-        app[SLACK_CHANNEL] = channel
+        bridge = SlackBridge(ctx.turns, settings)
+        bolt = build_app(bridge, make_client(settings))
+        app[SLACK_BRIDGE] = bridge
         app[SLACK_BOLT] = bolt
         if settings.socket_mode:
             from adapters.slack.socket_mode import run_with
@@ -56,4 +56,4 @@ class Slack:
         return True
 
 
-CHANNEL = Slack()
+PLATFORM = Slack()

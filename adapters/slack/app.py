@@ -1,4 +1,4 @@
-"""The Slack channel: Bolt's AsyncApp with thin listeners around `SlackChannel`, which turns Slack
+"""The Slack channel: Bolt's AsyncApp with thin listeners around `SlackBridge`, which turns Slack
 payloads into `Inbound`s for `bot.turns.Turns` and renders its results as Block Kit. Bolt does
 transport (signatures, acks, retries of its own client); the core does de-dup, ordering and every
 decision (outcome, who sees it); this file does threading, live updates and where things are posted.
@@ -57,7 +57,7 @@ def click_note(verb: str, outcome: Outcome, who: str) -> str | None:
     return None
 
 
-class SlackChannel:
+class SlackBridge:
     """Everything between a Slack payload and the core, independent of how Bolt calls it."""
 
     def __init__(self, turns: Turns, settings: SlackSettings) -> None:
@@ -307,7 +307,7 @@ class SlackChannel:
         return inbound.model_copy(update={"text": ev.with_context(inbound.text, earlier)})
 
 
-def build_app(channel: SlackChannel, client: AsyncWebClient | None = None) -> AsyncApp:
+def build_app(channel: SlackBridge, client: AsyncWebClient | None = None) -> AsyncApp:
     """Bolt's AsyncApp wired to the channel: one URL for events, `/avi` and the buttons."""
     settings = channel.settings
     secret = settings.signing_secret.get_secret_value() if settings.signing_secret else None

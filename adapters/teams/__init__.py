@@ -1,4 +1,4 @@
-"""The Microsoft Teams channel, as the `CHANNEL` plug-in the server mounts from adapters/registry.py:
+"""The Microsoft Teams platform, as the `PLATFORM` plug-in the server mounts from adapters/registry.py:
 the Bot Framework endpoint (POST `settings.path`, `/api/messages` by default).
 
 Inbound requests carry a Bot Framework JWT, which the SDK checks whenever an app id is configured
@@ -23,15 +23,15 @@ import jwt
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
-from adapters.base import ChannelContext, verifies_own_requests
-from adapters.teams.bot import AviTeamsBot, TeamsChannel
+from adapters.base import PlatformContext, verifies_own_requests
+from adapters.teams.bot import AviTeamsBot, TeamsBridge
 from adapters.teams.proactive import Sender
 from adapters.teams.settings import TeamsSettings
 
-__all__ = ["CHANNEL", "TEAMS_CHANNEL", "TeamsChannel", "TeamsSettings", "is_loopback"]
+__all__ = ["PLATFORM", "TEAMS_BRIDGE", "TeamsBridge", "TeamsSettings", "is_loopback"]
 
 log = logging.getLogger("avibot.teams")
-TEAMS_CHANNEL = web.AppKey("avibot_teams_channel", TeamsChannel)
+TEAMS_BRIDGE = web.AppKey("avibot_teams_bridge", TeamsBridge)
 
 
 def is_loopback(peer: str | None) -> bool:
@@ -66,7 +66,7 @@ class Teams:
     def status(self, settings: TeamsSettings) -> str:
         return settings.status()
 
-    def mount(self, app: web.Application, ctx: ChannelContext, settings: TeamsSettings) -> bool:
+    def mount(self, app: web.Application, ctx: PlatformContext, settings: TeamsSettings) -> bool:
         """Mount the endpoint on `app`; False when it is turned off or its registration cannot work."""
         if not settings.active:
             log.info(settings.status())
@@ -79,8 +79,8 @@ class Teams:
         sender = Sender(
             adapter, settings.app_id, retries=settings.send_retries, max_wait=settings.max_retry_after_seconds
         )
-        channel = TeamsChannel(ctx.turns, settings, sender)
-        bot = AviTeamsBot(channel)
+        bridge = TeamsBridge(ctx.turns, settings, sender)
+        bot = AviTeamsBot(bridge)
 
         @verifies_own_requests
         async def messages(request: web.Request) -> web.StreamResponse:
@@ -106,13 +106,13 @@ class Teams:
             return response or web.Response(status=201)
 
         async def drain(_: web.Application) -> None:
-            await channel.drain()
+            await bridge.drain()
 
-        app[TEAMS_CHANNEL] = channel
+        app[TEAMS_BRIDGE] = bridge
         app.router.add_post(settings.path, messages)
         app.on_shutdown.append(drain)
         log.info(settings.status())
         return True
 
 
-CHANNEL = Teams()
+PLATFORM = Teams()

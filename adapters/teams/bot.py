@@ -1,4 +1,4 @@
-"""`TeamsChannel`: everything between a Teams activity and the core (`bot.turns.Turns`);
+"""`TeamsBridge`: everything between a Teams activity and the core (`bot.turns.Turns`);
 `AviTeamsBot` is the SDK's ActivityHandler that forwards to it.
 
 A message turn does only quick things inside the HTTP request: drop a re-delivered activity, send
@@ -97,7 +97,7 @@ class Click(StrEnum):
     STALE = "stale"
 
 
-class TeamsChannel:
+class TeamsBridge:
     """The core's side of Teams, independent of how the SDK calls it."""
 
     def __init__(self, turns: Turns, settings: TeamsSettings, sender: Sender) -> None:
@@ -268,7 +268,7 @@ class TeamsChannel:
 class AviTeamsBot(ActivityHandler):
     """The SDK's entry points, forwarded: messages, and `adaptiveCard/action` invokes."""
 
-    def __init__(self, channel: TeamsChannel) -> None:
+    def __init__(self, channel: TeamsBridge) -> None:
         self.channel = channel
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:

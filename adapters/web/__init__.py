@@ -1,9 +1,9 @@
-"""The web channel: the JSON API (adapters.web.api) and the HTMX page (adapters.web.pages), as the
-`CHANNEL` plug-in the server mounts first from adapters/registry.py.
+"""The web platform: the JSON API (adapters.web.api) and the HTMX page (adapters.web.pages), as the
+`PLATFORM` plug-in the server mounts first from adapters/registry.py.
 
-Mounting installs the security middleware first, so every route (ours, the page's, other channels'
+Mounting installs the security middleware first, so every route (ours, the page's, other platforms'
 and those the composition root adds, such as /api/avi and /api/health) sees `identity(request)`;
-routes a channel authenticates itself (`adapters.base.verifies_own_requests`) are let through.
+routes a platform authenticates itself (`adapters.base.verifies_own_requests`) are let through.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ import logging
 
 from aiohttp import web
 
-from adapters.base import ChannelContext
+from adapters.base import PlatformContext
 from adapters.web.security import GUARD, Guard, security_middleware
 from adapters.web.settings import WEB_INFO, WEB_SETTINGS, WebInfo, WebSettings
 from bot.turns import Turns
 
 log = logging.getLogger("avibot.web")
 
-__all__ = ["CHANNEL", "WebInfo", "WebSettings", "setup_web"]
+__all__ = ["PLATFORM", "WebInfo", "WebSettings", "setup_web"]
 
 
 def setup_web(app: web.Application, turns: Turns, settings: WebSettings, info: WebInfo) -> None:
@@ -51,10 +51,10 @@ class Web:
         """Always on; who may use it is the banner's `auth:` line."""
         return "web: on (chat page at /, JSON API at /api)"
 
-    def mount(self, app: web.Application, ctx: ChannelContext, settings: WebSettings) -> bool:
+    def mount(self, app: web.Application, ctx: PlatformContext, settings: WebSettings) -> bool:
         info = WebInfo(controller=ctx.info.controller, llm_mode=ctx.info.llm_mode, store=ctx.info.store)
         setup_web(app, ctx.turns, settings, info)
         return True
 
 
-CHANNEL = Web()
+PLATFORM = Web()

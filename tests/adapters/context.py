@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.base import ChannelContext, ServiceInfo
+from adapters.base import PlatformContext, ServiceInfo
 from bot.dedup import channel_guards
 from bot.turns import Turns
 from tests.agent_env import AgentEnv
@@ -10,9 +10,9 @@ from tests.agent_env import AgentEnv
 PREFIX = "t:"
 
 
-def channel_context(env: AgentEnv, *, prefix: str = PREFIX) -> ChannelContext:
+def channel_context(env: AgentEnv, *, prefix: str = PREFIX) -> PlatformContext:
     """What the server hands a channel, over `env`'s agent and its Redis (shared across "replicas")."""
     deduper, locks = channel_guards(env.redis, prefix=prefix, ttl_seconds=3600)
     turns = Turns(env.agent, deduper=deduper, locks=locks)
     info = ServiceInfo(controller=env.agent.controller, llm_mode="", store="redis")
-    return ChannelContext(turns=turns, info=info, redis=env.redis, prefix=prefix)
+    return PlatformContext(turns=turns, info=info, redis=env.redis, prefix=prefix)

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from aiohttp import web
 
-from adapters.slack import CHANNEL, SlackSettings
+from adapters.slack import PLATFORM, SlackSettings
 from adapters.slack.app import make_client
 from tests.fakes.slack_api import running_fake_slack
 
@@ -36,9 +36,9 @@ def test_settings_enable_the_channel_only_when_complete(monkeypatch: pytest.Monk
 def test_setup_without_settings_mounts_nothing() -> None:
     server = web.Application()
     settings = SlackSettings(bot_token=None, signing_secret=None)
-    assert CHANNEL.mount(server, object(), settings) is False  # type: ignore[arg-type]
+    assert PLATFORM.mount(server, object(), settings) is False  # type: ignore[arg-type]
     assert not list(server.router.routes())
-    assert CHANNEL.status(settings) == settings.status()
+    assert PLATFORM.status(settings) == settings.status()
 
 
 @pytest.mark.parametrize("name", ["manifest.yaml", "manifest-socket-mode.yaml"])

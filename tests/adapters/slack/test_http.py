@@ -18,7 +18,7 @@ import redis.asyncio as aioredis
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.slack import CHANNEL, SLACK_CHANNEL, SlackChannel, SlackSettings
+from adapters.slack import PLATFORM, SLACK_BRIDGE, SlackBridge, SlackSettings
 from adapters.slack import blocks as bk
 from avi.operations import AviOperations
 from tests.adapters.context import channel_context
@@ -37,7 +37,7 @@ class SlackEnv:
     llm: FakeOllama
     env: AgentEnv
     http: TestClient
-    channel: SlackChannel
+    channel: SlackBridge
 
     async def post(
         self, body: str, content_type: str, *, secret: str = SECRET, **headers: Any
@@ -107,9 +107,9 @@ async def s(redis_url: str, redis_client: aioredis.Redis, ops: AviOperations) ->
             bot_token="xoxb-test", signing_secret=SECRET, api_url=slack.api_url, update_interval=0.2
         )
         server = web.Application()
-        assert CHANNEL.mount(server, channel_context(env), settings)
+        assert PLATFORM.mount(server, channel_context(env), settings)
         async with TestClient(TestServer(server)) as http:
-            yield SlackEnv(slack, llm, env, http, server[SLACK_CHANNEL])
+            yield SlackEnv(slack, llm, env, http, server[SLACK_BRIDGE])
         await asyncio.sleep(0)
 
 

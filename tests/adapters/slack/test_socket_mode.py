@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from adapters.slack import CHANNEL, SlackSettings
+from adapters.slack import PLATFORM, SlackSettings
 from avi.operations import AviOperations
 from tests.adapters.context import channel_context
 from tests.agent_env import agent_factory
@@ -31,7 +31,7 @@ async def socket_slack(
         settings = SlackSettings(bot_token="xoxb-test", app_token="xapp-test", api_url=slack.api_url)
         assert settings.socket_mode
         server = web.Application()
-        assert CHANNEL.mount(server, channel_context(env), settings)
+        assert PLATFORM.mount(server, channel_context(env), settings)
         assert not list(server.router.routes())  # no public URL: nothing is served over HTTP
         test_server = TestServer(server)
         await test_server.start_server()  # on_startup connects the socket

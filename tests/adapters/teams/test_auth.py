@@ -12,8 +12,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 
-from adapters.base import ChannelContext, ServiceInfo, is_self_verified
-from adapters.teams import CHANNEL, TEAMS_CHANNEL, TeamsSettings, is_loopback
+from adapters.base import PlatformContext, ServiceInfo, is_self_verified
+from adapters.teams import PLATFORM, TEAMS_BRIDGE, TeamsSettings, is_loopback
 from adapters.web.settings import WebSettings
 from avibot.factory import build_runtime
 from avibot.server import create_server_app
@@ -93,15 +93,15 @@ def _handler(server: web.Application) -> Any:
     raise AssertionError("no /api/messages route")
 
 
-def _context(turns: Any) -> ChannelContext:
-    return ChannelContext(turns=turns, info=ServiceInfo(controller="", llm_mode="", store=""))
+def _context(turns: Any) -> PlatformContext:
+    return PlatformContext(turns=turns, info=ServiceInfo(controller="", llm_mode="", store=""))
 
 
 async def test_without_app_id_a_remote_peer_is_refused(connector: FakeConnector) -> None:
     server = web.Application()
     turns = mock.Mock()  # never reached
-    assert CHANNEL.mount(server, _context(turns), TeamsSettings()) is False  # off without an app id
-    assert CHANNEL.mount(server, _context(turns), TeamsSettings(enabled=True)) is True
+    assert PLATFORM.mount(server, _context(turns), TeamsSettings()) is False  # off without an app id
+    assert PLATFORM.mount(server, _context(turns), TeamsSettings(enabled=True)) is True
     assert is_self_verified(_handler(server))
     transport = mock.Mock()
     transport.get_extra_info.side_effect = lambda name, default=None: (
@@ -122,7 +122,7 @@ async def test_with_app_id_a_request_without_a_valid_token_is_refused(connector:
     settings = TeamsSettings(
         app_id=APP_ID, app_password="pw", tenant_id="11111111-2222-3333-4444-555555555555"
     )
-    assert CHANNEL.mount(server, _context(turns), settings)
+    assert PLATFORM.mount(server, _context(turns), settings)
     body = activity("vs list", service_url=connector.url)
     async with TestClient(TestServer(server, host="127.0.0.1")) as http:
         none = await http.post("/api/messages", json=body)
@@ -156,6 +156,6 @@ async def test_the_server_mounts_the_channel_and_the_web_guard_lets_its_route_th
             resp = await http.post("/api/messages", json=body)
             assert resp.status == 201, await resp.text()
             await connector.wait_for(lambda: connector.posts("a:guard"))
-            await app[TEAMS_CHANNEL].drain()
+            await app[TEAMS_BRIDGE].drain()
     finally:
         await runtime.aclose()

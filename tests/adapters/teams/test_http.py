@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.teams import CHANNEL, TEAMS_CHANNEL, TeamsChannel, TeamsSettings
+from adapters.teams import PLATFORM, TEAMS_BRIDGE, TeamsBridge, TeamsSettings
 from avi.operations import AviOperations
 from bot.permissions import AccessSettings
 from bot.types import Role
@@ -76,7 +76,7 @@ class TeamsEnv:
     llm: FakeOllama
     env: AgentEnv
     http: TestClient
-    channel: TeamsChannel
+    channel: TeamsBridge
 
     async def post(self, body: dict[str, Any], **headers: str) -> ClientResponse:
         return await self.http.post(
@@ -108,8 +108,8 @@ async def t(redis_url: str, redis_client: aioredis.Redis, ops: AviOperations) ->
             app_id="", enabled=True, turn_budget_seconds=1.0, typing_interval_seconds=0.5
         )
         server = web.Application()
-        assert CHANNEL.mount(server, channel_context(env), settings)
-        channel = server[TEAMS_CHANNEL]
+        assert PLATFORM.mount(server, channel_context(env), settings)
+        channel = server[TEAMS_BRIDGE]
         async with TestClient(TestServer(server, host="127.0.0.1")) as http:
             yield TeamsEnv(connector, llm, env, http, channel)
             await channel.drain()

@@ -1,4 +1,4 @@
-"""A new chat platform costs one folder and one registry entry: tests/support/echo_channel, mounted by
+"""A new chat platform costs one folder and one registry entry: tests/support/echo_platform, mounted by
 the real server over a real demo runtime, answers over HTTP, and is listed in the start banner."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from adapters import registry
 from avi.settings import AviSettings
 from avibot.config import LogSettings, RedisSettings, ServerSettings, Settings
 from avibot.factory import Runtime, build_runtime
-from avibot.server import MOUNTED, channel_statuses, create_server_app
+from avibot.server import MOUNTED, create_server_app, platform_statuses
 from bot.agent import AgentSettings
 from bot.history import HistorySettings
 from bot.permissions import AccessSettings
@@ -23,11 +23,11 @@ from llm.settings import LLMSettings
 
 @pytest.fixture
 def settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """The echo channel registered; nothing from a developer's environment (Settings read it first)."""
+    """The echo platform registered; nothing from a developer's environment (Settings read it first)."""
     prefixes = ("AVI_", "AVIBOT_", "LOG_", "REDIS_", "SERVER_", "LLM_", "OLLAMA_", "SLACK_", "TEAMS_")
     for var in [v for v in os.environ if v.startswith(prefixes)]:
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.setitem(registry.CHANNELS, "echo", "tests.support.echo_channel:CHANNEL")
+    monkeypatch.setitem(registry.PLATFORMS, "echo", "tests.support.echo_platform:PLATFORM")
     return Settings(
         server=ServerSettings(),
         avi=AviSettings(),
@@ -50,7 +50,7 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
 
 
 async def test_a_registered_channel_is_mounted_and_answers(settings: Settings, runtime: Runtime) -> None:
-    assert not hasattr(settings, "echo")  # no config section yet: the channel's defaults apply
+    assert not hasattr(settings, "echo")  # no config section yet: the platform's defaults apply
     app = create_server_app(runtime, settings)
     assert app[MOUNTED] == ["web", "echo"]  # web first; Slack and Teams are off without tokens
     server = TestServer(app, host="127.0.0.1")
@@ -77,7 +77,7 @@ async def test_a_registered_channel_is_mounted_and_answers(settings: Settings, r
 
 
 def test_the_banner_lists_the_channel(settings: Settings) -> None:
-    lines = channel_statuses(settings)
+    lines = platform_statuses(settings)
     assert lines[0].startswith("web: on")
     assert "echo: on at /echo" in lines
     assert any(line.startswith("slack: off") for line in lines)

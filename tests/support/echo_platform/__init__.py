@@ -1,4 +1,4 @@
-"""A chat platform in one file, for tests: what a new channel costs (this folder and one registry entry).
+"""A chat platform in one file, for tests: what a new platform costs (this folder and one registry entry).
 
 POST `{"user", "text", "conversation"}` to `settings.path`; the answer is `{"text", "outcome",
 "visibility"}`. It verifies nothing itself, so the web guard in front of it decides who may call it.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from adapters.base import ChannelContext
+from adapters.base import PlatformContext
 from bot.types import Inbound, User
 
 
@@ -34,7 +34,7 @@ class Echo:
     def status(self, settings: EchoSettings) -> str:
         return f"echo: on at {settings.path}" if settings.enabled else "echo: off"
 
-    def mount(self, app: web.Application, ctx: ChannelContext, settings: EchoSettings) -> bool:
+    def mount(self, app: web.Application, ctx: PlatformContext, settings: EchoSettings) -> bool:
         if not settings.enabled:
             return False
 
@@ -64,4 +64,4 @@ class Echo:
         return True
 
 
-CHANNEL = Echo()
+PLATFORM = Echo()
