@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make sure /usr/bin/chromium is there for the real-browser test (tests/test_browser.py):
+# Make sure /usr/bin/chromium is there for the real-browser test (tests/adapters/web/test_browser.py):
 # present -> done; root with apt-get -> install Debian's `chromium` quietly; otherwise print how to
 # install it and carry on (the test then skips with a loud reason). Never fails the build.
 set -uo pipefail

@@ -1,6 +1,6 @@
 """The embedded SQLite store on real files: restarts, racing OS processes, TTLs, pruning, the state dir.
 
-The semantic tests shared with Redis and memory run from tests/test_history.py, test_pending.py and
+The semantic tests shared with Redis and memory run from tests/bot/test_history.py, test_pending.py and
 test_audit.py (their `sqlite` parameter); this file covers what only a file on disk can show.
 """
 

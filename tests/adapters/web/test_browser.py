@@ -16,11 +16,11 @@ from aiohttp.test_utils import TestServer
 from avi.operations import AviOperations
 from tests.agent_env import MakeAgent
 from tests.fakes.ollama_server import FakeOllama, Reply, running_fake_ollama
-from tests.test_web_page import WEB_ACCESS, an_enabled_vs, build_app, make  # noqa: F401 (fixture)
+from tests.adapters.web.test_page import WEB_ACCESS, an_enabled_vs, build_app, make  # noqa: F401 (fixture)
 
 CHROMIUM = Path("/usr/bin/chromium")
 HAVE_CHROMIUM = CHROMIUM.exists()
-ARTIFACTS = Path(__file__).resolve().parent.parent / ".cache" / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[3] / ".cache" / "artifacts"
 LAUNCH_ARGS = [
     "--no-sandbox",  # root in a container has no user namespace for the sandbox
     "--disable-gpu",
