@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -12,13 +13,25 @@ from common.settings import EnvFirstSettings
 
 
 def normalize_controller_url(value: str) -> str:
-    """Turn a host name, `host:port` or URL into a base URL (`https://` unless `http://` is given)."""
+    """Turn a host name, `host:port` or URL into a base URL (`https://` unless `http://` is given).
+
+    Credentials in it (`https://user:password@ctl`) are refused without being repeated: they belong in
+    avi.username / avi.password, and an error message ends up in logs and terminals.
+    """
     raw = value.strip()
     if not raw:
         raise ValueError("must not be empty")
     if "://" not in raw:
         raw = f"https://{raw}"
-    parts = urlsplit(raw)
+    try:
+        parts = urlsplit(raw)
+    except ValueError:
+        raise ValueError("not a host, host:port or URL") from None
+    if "@" in parts.netloc:
+        raise ValueError(
+            "must not contain credentials (user:password@); set avi.username and avi.password "
+            "(AVI_USERNAME, AVI_PASSWORD) or avi.token (AVI_TOKEN)"
+        )
     if parts.scheme not in ("http", "https"):
         raise ValueError(f"scheme must be http or https, not {parts.scheme!r}")
     if not parts.hostname:
@@ -27,10 +40,26 @@ def normalize_controller_url(value: str) -> str:
         raise ValueError(f"expected a host, host:port or base URL, got {value!r}")
     try:
         port = parts.port
-    except ValueError as exc:
-        raise ValueError(f"bad port in {value!r}") from exc
+    except ValueError:
+        raise ValueError(f"bad port in {value!r}") from None
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+
+
+def check_ca_bundle(path: Path) -> None:
+    """ValueError (one line, no file content) unless `path` is a readable PEM bundle of certificates."""
+    if not path.is_file():
+        raise ValueError(f"file not found: {path}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror or type(exc).__name__}") from None
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        raise ValueError(f"{path} is not a PEM bundle of CA certificates (no BEGIN CERTIFICATE)")
+    try:
+        ssl.create_default_context().load_verify_locations(cadata=data.decode("ascii", "replace"))
+    except (ssl.SSLError, ValueError):
+        raise ValueError(f"{path} is not a PEM bundle of CA certificates (cannot be loaded)") from None
 
 
 class AviSettings(EnvFirstSettings):
@@ -59,8 +88,8 @@ class AviSettings(EnvFirstSettings):
     @field_validator("ca_bundle")
     @classmethod
     def _ca_bundle(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
-            raise ValueError(f"file not found: {value}")
+        if value is not None:
+            check_ca_bundle(value)
         return value
 
     @property

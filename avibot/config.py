@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError
-from pydantic_settings import SettingsConfigDict
+from pydantic_settings import SettingsConfigDict, SettingsError
 
 from adapters.slack.settings import SlackSettings
 from adapters.teams.settings import TeamsSettings
@@ -21,6 +22,7 @@ from common.settings import EnvFirstSettings
 from llm.settings import LLMSettings
 
 DEFAULT_CONFIG_FILES = ("config.yaml",)
+MAX_CONFIG_DEPTH = 32  # config.yaml is a few levels deep; far deeper is a mistake or an attack
 
 
 class ConfigError(Exception):
@@ -55,9 +57,13 @@ class RedisSettings(EnvFirstSettings):
 
 
 class WebSection(EnvFirstSettings, WebSettings):
-    """The `web` section, with `AVIBOT_*` environment overrides (e.g. AVIBOT_ACCESS_TOKEN)."""
+    """The `web` section, with `AVIBOT_*` environment overrides (e.g. AVIBOT_ACCESS_TOKEN).
 
-    model_config = SettingsConfigDict(env_prefix="AVIBOT_", extra="forbid")
+    Lists come from the environment as written (`AVIBOT_TRUSTED_PROXIES=10.0.0.1,10.0.0.2`, or a JSON
+    list); WebSettings splits them.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="AVIBOT_", extra="forbid", enable_decoding=False)
 
 
 class Settings(BaseModel):
@@ -111,15 +117,39 @@ _ENV_PREFIX = {
 }
 
 
+def _depth(value: Any) -> int:
+    """How deeply mappings and lists nest in `value` (iteratively: any depth is safe to measure)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_bytes().decode("utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read {path}: {exc.strerror or type(exc).__name__}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"{path}{where}: not valid YAML") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply (at most {MAX_CONFIG_DEPTH} levels)") from None
+    if _depth(data) > MAX_CONFIG_DEPTH:
+        raise ConfigError(f"{path}: nested too deeply (at most {MAX_CONFIG_DEPTH} levels)")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of sections ({', '.join(_SECTIONS)})")
     unknown = sorted(set(data) - set(_SECTIONS))
@@ -131,7 +161,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _describe(section: str, error: dict[str, Any]) -> str:
+def _describe(section: str, error: Mapping[str, Any]) -> str:
     """One line naming the setting and its environment variable, never echoing the value."""
     field = ".".join(str(p) for p in error.get("loc", ()) if p != "__root__")
     prefix = _ENV_PREFIX.get(section)
@@ -139,6 +169,14 @@ def _describe(section: str, error: dict[str, Any]) -> str:
     name = f"{section}.{field}" if field else section
     hint = f" ({env})" if env else ""
     return f"{name}{hint}: {error.get('msg', 'invalid')}"
+
+
+def _setting_problem(section: str, message: str) -> str:
+    field = message.split('"')[1] if message.count('"') >= 2 else ""
+    prefix = _ENV_PREFIX.get(section, "")
+    if field and prefix:
+        return f"{field} ({prefix}{field.upper()}): the environment value cannot be parsed"
+    return "an environment value cannot be parsed"
 
 
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
@@ -158,6 +196,14 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
             sections[name] = cls(**(data.get(name) or {}))
         except ValidationError as exc:
             problems.extend(_describe(name, e) for e in exc.errors(include_input=False))
+        except SettingsError as exc:
+            # An environment value pydantic-settings could not decode (e.g. not JSON where it wants
+            # JSON); its message names the field, never the value.
+            cause = exc.__cause__
+            if isinstance(cause, ValidationError):
+                problems.extend(_describe(name, e) for e in cause.errors(include_input=False))
+            else:
+                problems.append(f"{name}: {_setting_problem(name, str(exc))}")
     if problems:
         raise ConfigError("invalid configuration: " + "; ".join(problems))
     return Settings(**sections)

@@ -1,37 +1,48 @@
-"""Logging for every command: text or JSON lines, with a filter that masks anything secret-shaped."""
+"""Logging for every command: text or JSON lines, masking anything secret-shaped.
+
+The masking is avi/redact.py's, the one controller reads go through: `password=x`, `"password": "x"`,
+`\\"password\\":\\"x\\"`, `Authorization: Bearer x`, credentials in URLs and PEM private keys, in the
+message, in a traceback and in the structured `audit` record of the JSON format.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from datetime import UTC, datetime
+from typing import IO
 
-# Values that must never reach a log line, whatever the caller put in its message.
-_SECRET_PATTERNS = (
-    re.compile(
-        r"(?i)(password|passphrase|token|secret|csrftoken|sessionid|authorization)(\"?\s*[:=]\s*\"?)([^\s\",;&]+)"
-    ),
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
-)
+from avi.redact import redact_all, redact_text
 
 
 def mask_secrets(text: str) -> str:
-    """Replace secret values in free text with `***`."""
-    text = _SECRET_PATTERNS[0].sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
-    return _SECRET_PATTERNS[1].sub("-----PRIVATE KEY REDACTED-----", text)
+    """Free text with secret values replaced by `<redacted>`."""
+    return redact_text(text)
 
 
 class SecretFilter(logging.Filter):
-    """Masks secrets in the final message of every record that passes through a handler."""
+    """Masks secrets in the message and the `audit` record of every record that passes a handler."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         masked = mask_secrets(message)
         if masked != message:
             record.msg, record.args = masked, None
+        audit = getattr(record, "audit", None)
+        if audit is not None:
+            record.audit = redact_all(audit)
         return True
+
+
+class TextFormatter(logging.Formatter):
+    """`time LEVEL logger: message`, the whole line (traceback included) masked."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_secrets(super().format(record))
 
 
 class JsonFormatter(logging.Formatter):
@@ -42,24 +53,26 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": mask_secrets(record.getMessage()),
         }
         audit = getattr(record, "audit", None)
         if audit is not None:
-            entry["audit"] = audit
+            entry["audit"] = redact_all(audit)
         if record.exc_info:
             entry["exc"] = mask_secrets(self.formatException(record.exc_info))
         return json.dumps(entry)
 
 
+def make_handler(fmt: str = "text", stream: IO[str] | None = None) -> logging.Handler:
+    """The handler `setup_logging` installs: the secret filter and the text or JSON formatter."""
+    handler = logging.StreamHandler(sys.stderr if stream is None else stream)
+    handler.addFilter(SecretFilter())
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    return handler
+
+
 def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     """Configure the root logger once, for the CLI's process."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(SecretFilter())
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [make_handler(fmt)]
     root.setLevel(level)

@@ -96,7 +96,7 @@ async def run(conversations: int, delay: float, shape: str) -> dict[str, Any]:
     await sim.setup()
     await web.TCPSite(sim, "127.0.0.1", 0).start()
     sim_url = f"http://127.0.0.1:{sim.addresses[0][1]}"
-    token = secrets.token_urlsafe(16)
+    token = secrets.token_urlsafe(32)  # access tokens have at least 32 characters
     try:
         async with running_fake_ollama(responder=responder(shape, delay)) as fake:
             environ = {

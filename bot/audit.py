@@ -2,7 +2,9 @@
 
 Every entry goes to two places: one log line on the `avibot.audit` logger (the durable record that log
 shippers keep), and a capped Redis stream `<prefix>audit` (XADD MAXLEN ~) that `recent()` reads for
-`/avi audit`. Arguments must be redacted by the caller; nothing here knows which ones are secret.
+`/avi audit`. Every field is redacted when the entry is built (avi/redact.py, the same rules as for
+controller reads, and free text too: a proxied write keeps its JSON body as a string), so neither the
+log line, its JSON form nor the stream ever holds a password someone sent.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from collections import deque
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from avi.redact import redact_all, redact_text
 from bot.types import Risk, utcnow
 
 log = logging.getLogger("avibot.audit")
@@ -28,6 +31,10 @@ DEFAULT_MAX_ENTRIES = 10_000
 AuditResult = Literal["requested", "ok", "error", "cancelled", "denied"]
 
 
+_TEXT_FIELDS = ("user_id", "user_name", "platform", "channel", "conversation_key", "action", "detail",
+                "action_id", "tenant")  # fmt: skip
+
+
 class AuditEntry(BaseModel):
     time: datetime = Field(default_factory=utcnow)
     user_id: str
@@ -36,12 +43,21 @@ class AuditEntry(BaseModel):
     channel: str = ""
     conversation_key: str = ""
     action: str = Field(description="the tool name")
-    arguments: dict[str, Any] = Field(default_factory=dict, description="already redacted")
+    arguments: dict[str, Any] = Field(default_factory=dict, description="redacted on the way in")
     risk: Risk
     result: AuditResult
     detail: str = ""
     action_id: str | None = None
     tenant: str | None = None
+
+    @model_validator(mode="after")
+    def _redacted(self) -> AuditEntry:
+        self.arguments = redact_all(self.arguments)
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            if value:
+                setattr(self, name, redact_text(value))
+        return self
 
     def fields(self) -> dict[str, str]:
         """Flat string fields for a stream entry (readable with plain `redis-cli XRANGE`)."""

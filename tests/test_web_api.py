@@ -16,10 +16,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from adapters.web.settings import WebSettings
 from avi.operations import AviOperations
 from avi.settings import AviSettings
-from avisim import SimulatorConfig, create_app
 from avibot.config import LogSettings, RedisSettings, ServerSettings, Settings
 from avibot.factory import Runtime, build_runtime
 from avibot.server import create_server_app
+from avisim import SimulatorConfig, create_app
 from bot.agent import AgentSettings
 from bot.history import HistorySettings
 from bot.permissions import AccessSettings
@@ -40,6 +40,8 @@ ACCESS = AccessSettings(
     },
 )
 QUESTION = "which pools have unhealthy servers?"
+WEB_TOKEN = "s3cret-token-0123456789abcdef0123456789"  # access tokens have at least 32 characters
+PROXY_TOKEN = "tok-123-0123456789abcdef0123456789abcd"
 
 
 @pytest.fixture(autouse=True)
@@ -320,7 +322,7 @@ async def test_csrf_is_required_on_cookie_sessions(env: Env) -> None:
 
 
 async def test_access_token_is_required_when_configured(sim: RunningSim, redis_url: str) -> None:
-    web = WebSettings(access_token="s3cret-token", rate_limit_per_minute=0)
+    web = WebSettings(access_token=WEB_TOKEN, rate_limit_per_minute=0)
     async with serving(sim, redis_url, web=web) as env:
         anon = await env.client.get("/api/session")
         assert anon.status == 401
@@ -328,14 +330,14 @@ async def test_access_token_is_required_when_configured(sim: RunningSim, redis_u
         assert (await env.client.post("/api/chat", json={"message": "help"})).status == 401
         bad = await env.client.get("/api/session", headers={"Authorization": "Bearer wrong"})
         assert bad.status == 401
-        bearer = {"Authorization": "Bearer s3cret-token"}
+        bearer = {"Authorization": f"Bearer {WEB_TOKEN}"}
         ok = await env.client.post("/api/chat", json={"message": QUESTION}, headers=bearer)  # no CSRF needed
         assert ok.status == 200
         assert (await ok.json())["tool_calls"][0]["ok"] is True
         assert (await env.client.get("/metrics")).status == 200  # probes stay open
         assert (await env.client.get("/healthz")).status == 200
         # A one-time ?token= login gives a session cookie; then CSRF applies.
-        login = await env.client.get("/api/session", params={"token": "s3cret-token"})
+        login = await env.client.get("/api/session", params={"token": WEB_TOKEN})
         who = await login.json()
         assert (who["user"], who["via"]) == ("token", "session")
         again = await env.client.get("/api/session")
@@ -386,10 +388,10 @@ async def test_proxy_user_without_rights_gets_403_on_avi_writes(sim: RunningSim,
 
 
 async def test_forwarded_user_from_an_untrusted_peer_is_ignored(sim: RunningSim, redis_url: str) -> None:
-    web = WebSettings(trusted_proxies=["10.0.0.0/8"], access_token="tok-123", rate_limit_per_minute=0)
+    web = WebSettings(trusted_proxies=["10.0.0.0/8"], access_token=PROXY_TOKEN, rate_limit_per_minute=0)
     async with serving(sim, redis_url, web=web) as env:
         assert (await env.client.get("/api/session", headers={"X-Forwarded-User": "bob"})).status == 401
-        both = {"X-Forwarded-User": "bob", "Authorization": "Bearer tok-123"}
+        both = {"X-Forwarded-User": "bob", "Authorization": f"Bearer {PROXY_TOKEN}"}
         who = await (await env.client.get("/api/session", headers=both)).json()
         assert (who["user"], who["via"]) == ("token", "token")  # not bob
         write = await env.client.delete("/api/avi/pool/whatever", headers=both)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -14,6 +15,38 @@ from pydantic import BaseModel, ValidationError
 log = logging.getLogger("avibot.web")
 M = TypeVar("M", bound=BaseModel)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# Deeper JSON is refused before any recursive parser sees it (`[` * 100000 would overflow the stack).
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def json_depth(raw: bytes | str) -> int:
+    """The deepest nesting of arrays and objects in a JSON text, found without parsing it."""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    depth = deepest = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub(b"", data)):
+        if bracket in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def json_too_deep(raw: bytes | str, limit: int = MAX_JSON_DEPTH) -> bool:
+    return json_depth(raw) > limit
+
+
+def loads(raw: bytes | str, *, field: str = "body") -> Any:
+    """JSON, or a 400 naming `field` (malformed, not UTF-8, or nested deeper than MAX_JSON_DEPTH)."""
+    if json_too_deep(raw):
+        raise ApiError(400, f"{field}: JSON nested deeper than {MAX_JSON_DEPTH} levels", field=field)
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ApiError(400, f"{field}: not valid JSON", field=field) from None
 
 
 class ApiError(Exception):
@@ -57,10 +90,7 @@ async def parse_body(request: web.Request, model: type[M], *, optional: bool = F
         if optional:
             return model()
         raise ApiError(400, "body: a JSON object is required", field="body")
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "body: not valid JSON", field="body") from None
+    data = loads(raw)
     if not isinstance(data, dict):
         raise ApiError(400, "body: expected a JSON object", field="body")
     try:

@@ -1,18 +1,38 @@
-"""Who is asking, and may they: session cookie, access token, trusted proxy, CSRF, rate limit.
+"""Who is asking, and may they: Host, origin, session cookie, access token, trusted proxy, CSRF,
+rate limits, and bodies too broken to hand to a handler.
 
-One middleware (`security_middleware`) sets `identity(request)` on every request except the
-probes and static files, before any handler runs:
+One middleware (`security_middleware`) runs first on every request, in this order:
 
-- `Authorization: Bearer <access_token>` -> the token user (`web.token_user`), CSRF-exempt (no
-  browser sends it on its own).
-- `X-Forwarded-User` from a peer in `web.trusted_proxies` -> that user; ignored from anyone else.
-- `?token=<access_token>` once -> a session marked as logged in (then the cookie carries it).
-- otherwise, when no token and no proxy are configured, an anonymous session as `web.local_user`.
-- otherwise 401.
+1. The Host header must be an allowed host (`web.allowed_hosts`; by default localhost, 127.0.0.1,
+   [::1] and the bound address, on the port served), else 421: a DNS-rebinding page on
+   `evil.example` resolving to 127.0.0.1 reaches nothing, not even the probes.
+2. A state-changing request whose `Origin` is another origin than its Host, or that says
+   `Sec-Fetch-Site: cross-site`, is refused (403).
+3. The probes, static files and routes a channel verifies itself (`verifies_own_requests`) are let
+   through from here.
+4. A peer with `web.auth_failures_per_minute` failed authentications in the last minute gets 429
+   with Retry-After before its credentials are even looked at.
+5. Identity (`identity(request)`), before any handler runs:
+   - `Authorization: Bearer <access_token>` -> the token user (`web.token_user`), CSRF-exempt (no
+     browser sends it on its own).
+   - `X-Forwarded-User` from a peer in `web.trusted_proxies` -> that user; ignored from anyone else.
+   - `?token=<access_token>` once -> a session marked as logged in (then the cookie carries it); a
+     page opened so is redirected to the same address without the token.
+   - otherwise, when no token and no proxy are configured, an anonymous session as `web.local_user`.
+   - otherwise 401 (and one more failure for the peer).
+6. CSRF: every state-changing request not authenticated by a Bearer token needs `X-CSRF-Token` (or
+   form field `csrf_token`) equal to `identity.csrf_token`, an HMAC of the session id: a page on
+   another site can neither read it nor, with SameSite=Lax, send our cookie. Except a script's: a
+   request with no session cookie and `Content-Type: application/json` (a type no page on another
+   site may send without a CORS preflight, which is never granted) needs no token. Such requests,
+   and any other cookie-less /api call but `GET /api/session` (which starts a cookie session), act
+   as the local user (or the Bearer token's) in one stable session `api` (so a script's
+   conversations, confirmations and history hold together), and get no cookie.
+7. The per-user rate limit on /api and /htmx.
 
-Every state-changing request not authenticated by a Bearer token needs `X-CSRF-Token` (or form
-field `csrf_token`) equal to `identity.csrf_token`, which is an HMAC of the session id: a page on
-another site can neither read it nor, with SameSite=Lax, send our cookie.
+Bodies: form bodies of state-changing requests are parsed here (400 when malformed, so handlers get
+them parsed), and a JSON body nested deeper than `MAX_JSON_DEPTH` is refused (400) before anything
+parses it recursively.
 """
 
 from __future__ import annotations
@@ -27,12 +47,18 @@ import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from aiohttp import web
+from aiohttp import hdrs, web
+from aiohttp.http_exceptions import HttpProcessingError
+from multidict import MultiDictProxy
 from pydantic import BaseModel, ValidationError
 
+from adapters.base import is_self_verified
+from adapters.web.hosts import LOOPBACK_NAMES, host_name, local_address, split_host
+from adapters.web.http import MAX_JSON_DEPTH, json_too_deep
+from adapters.web.limits import FailureLimiter, RateLimiter
 from adapters.web.settings import WebSettings
 from bot.types import Inbound, User
 
@@ -42,6 +68,8 @@ CSRF_FIELD = "csrf_token"
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 OPEN_PREFIXES = ("/static/",)
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+SCRIPT_SESSION = "api"  # the session id of scripts (cookie-less /api requests)
 _USER_RE = re.compile(r"^[\w.@+\-=\\ ]{1,128}$")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -91,6 +119,13 @@ class Session(BaseModel):
     exp: int
 
 
+def _same(given: str, expected: str) -> bool:
+    """Constant-time equality of two strings of any characters (a header may carry any bytes)."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -118,10 +153,10 @@ class SessionCodec:
 
     def decode(self, cookie: str | None) -> Session | None:
         """The session, or None when missing, tampered with, malformed or expired."""
-        if not cookie or "." not in cookie or len(cookie) > 1024:
+        if not cookie or "." not in cookie or len(cookie) > 1024 or not cookie.isascii():
             return None
         payload, mac = cookie.rsplit(".", 1)
-        if not hmac.compare_digest(mac, self._mac("session", payload)):
+        if not _same(mac, self._mac("session", payload)):
             return None
         try:
             session = Session.model_validate_json(_unb64(payload))
@@ -134,47 +169,6 @@ class SessionCodec:
 
     def fingerprint(self, token: str) -> str:
         return self._mac("token", token)[:16]
-
-
-# -- rate limit ------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
-
-
-@dataclass
-class RateLimiter:
-    """A token bucket per user: `burst` at once, refilled at `per_minute`."""
-
-    per_minute: float
-    burst: int
-    buckets: dict[str, _Bucket] = field(default_factory=dict)
-
-    def take(self, key: str, now: float | None = None) -> float:
-        """0 when allowed, else the seconds to wait before the next request is."""
-        if self.per_minute <= 0:
-            return 0.0
-        now = time.monotonic() if now is None else now
-        rate = self.per_minute / 60.0
-        bucket = self.buckets.get(key)
-        if bucket is None:
-            if len(self.buckets) > 10_000:
-                self._prune(now, rate)
-            bucket = self.buckets[key] = _Bucket(float(self.burst), now)
-        bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.updated) * rate)
-        bucket.updated = now
-        if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
-            return 0.0
-        return (1.0 - bucket.tokens) / rate
-
-    def _prune(self, now: float, rate: float) -> None:
-        full = [k for k, b in self.buckets.items() if b.tokens + (now - b.updated) * rate >= self.burst]
-        for k in full:
-            del self.buckets[k]
 
 
 # -- refusals --------------------------------------------------------------------------------------
@@ -193,8 +187,30 @@ def refusal(
     return web.Response(text=message + "\n", status=status, headers=headers)
 
 
+def refuse_json(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    """A refusal before anything else is known about the request: one line of JSON, whatever the path."""
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
 class Unauthorized(Exception):
     pass
+
+
+class BadBody(Exception):
+    pass
+
+
+def is_scripted(request: web.Request) -> bool:
+    """A script's request: no session cookie, and a JSON body (`application/json`, parameters allowed)."""
+    return COOKIE not in request.cookies and request.content_type == "application/json"
+
+
+def _script_session(request: web.Request) -> bool:
+    """Whether a request acts in the scripts' session: cookie-less JSON, or any cookie-less /api call
+    but `GET /api/session`, which is how a client asks for a cookie session and its CSRF token."""
+    if COOKIE in request.cookies:
+        return False
+    return is_scripted(request) or (request.path.startswith("/api/") and request.path != "/api/session")
 
 
 # -- the guard -------------------------------------------------------------------------------------
@@ -208,6 +224,11 @@ class Guard:
         secret = settings.session_secret.get_secret_value().encode() if settings.session_secret else None
         self.codec = SessionCodec(secret or secrets.token_bytes(32), settings.session_max_age)
         self.limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+        self.failures = FailureLimiter(settings.auth_failures_per_minute)
+        self._allowed = [split_host(entry) for entry in settings.allowed_hosts]
+        bind = (settings.bind_host or "").strip()
+        wildcard = bind in ("", "0.0.0.0", "::", "[::]", "*")
+        self._default_names = {*LOOPBACK_NAMES, *(() if wildcard else (host_name(bind),))}
         self._proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
         token = settings.access_token.get_secret_value() if settings.access_token else None
         self._token = token
@@ -221,7 +242,45 @@ class Guard:
         return any(peer in net for net in self._proxies)
 
     def _token_ok(self, given: str) -> bool:
-        return self._token is not None and hmac.compare_digest(given.encode(), self._token.encode())
+        return self._token is not None and _same(given, self._token)
+
+    def host_allowed(self, request: web.Request) -> bool:
+        """Whether the Host header names this server (see the module docstring)."""
+        raw = request.headers.get(hdrs.HOST)
+        parsed = split_host(raw) if raw else None
+        if parsed is None:
+            return False
+        name, port = parsed
+        local_name, local_port = local_address(request)
+        if port is None:
+            port = 443 if request.secure else 80
+        if self.settings.allowed_hosts:
+            return any(
+                entry is not None and entry[0] == name and entry[1] in (None, port) for entry in self._allowed
+            )
+        names = self._default_names | ({local_name} if local_name else set())
+        return name in names and (local_port is None or port == local_port)
+
+    def cross_site(self, request: web.Request) -> str | None:
+        """Why a state-changing request comes from another site, or None."""
+        if request.method not in STATE_CHANGING:
+            return None
+        if request.headers.get("Sec-Fetch-Site", "").strip().lower() == "cross-site":
+            return "Cross-site request refused (Sec-Fetch-Site: cross-site)."
+        origin = request.headers.get(hdrs.ORIGIN)
+        if origin is None:
+            return None
+        host = split_host(request.headers.get(hdrs.HOST, ""))
+        try:
+            parts = urlsplit(origin.strip())
+            origin_port = parts.port
+        except ValueError:
+            parts, origin_port = None, None
+        if host is None or parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            return "Cross-origin request refused: the Origin header is not this server."
+        default = 443 if parts.scheme == "https" else 80
+        same = host_name(parts.hostname) == host[0] and (origin_port or default) == (host[1] or default)
+        return None if same else "Cross-origin request refused: the Origin header is not this server."
 
     def _ident(self, user_id: str, session_id: str, via: Literal["session", "token", "proxy"]) -> WebIdentity:
         return WebIdentity(
@@ -233,6 +292,14 @@ class Guard:
 
     def authenticate(self, request: web.Request) -> tuple[WebIdentity, Session | None]:
         """The identity, and a session to (re)issue as a cookie (None: keep the current one)."""
+        ident, issue = self._authenticate(request)
+        if _script_session(request):
+            if ident.via == "session" and issue is not None and not issue.auth:
+                ident = self._ident(self.settings.local_user, SCRIPT_SESSION, "session")
+            issue = None  # a script keeps no cookie (it would then need the CSRF token)
+        return ident, issue
+
+    def _authenticate(self, request: web.Request) -> tuple[WebIdentity, Session | None]:
         s = self.settings
         session = self.codec.decode(request.cookies.get(COOKIE))
         authorization = request.headers.get("Authorization", "")
@@ -245,7 +312,7 @@ class Guard:
             if proxy_user:
                 if not _USER_RE.match(proxy_user):
                     raise Unauthorized(f"The {s.proxy_user_header} header is not a valid user name.")
-                sid = "p-" + hashlib.sha256(proxy_user.encode()).hexdigest()[:20]
+                sid = "p-" + hashlib.sha256(proxy_user.encode("utf-8", "surrogatepass")).hexdigest()[:20]
                 fresh = session if session is not None else self.codec.new()
                 return self._ident(proxy_user, sid, "proxy"), (None if session is not None else fresh)
         given = request.query.get("token")
@@ -267,17 +334,14 @@ class Guard:
         return self._ident(s.local_user, session.sid, "session"), None
 
     async def csrf_ok(self, request: web.Request, ident: WebIdentity) -> bool:
-        if request.method not in STATE_CHANGING or ident.via == "token":
+        if request.method not in STATE_CHANGING or ident.via == "token" or is_scripted(request):
             return True
         given = request.headers.get(CSRF_HEADER)
-        if given is None and request.content_type in (
-            "application/x-www-form-urlencoded",
-            "multipart/form-data",
-        ):
-            form = await request.post()
+        if given is None and request.content_type in FORM_TYPES:
+            form = await read_form(request)
             value = form.get(CSRF_FIELD)
             given = value if isinstance(value, str) else None
-        return given is not None and hmac.compare_digest(given.encode(), ident.csrf_token.encode())
+        return given is not None and _same(given, ident.csrf_token)
 
     def set_cookie(self, response: web.StreamResponse, session: Session) -> None:
         response.set_cookie(
@@ -294,45 +358,89 @@ class Guard:
 GUARD = web.AppKey("avibot_web_guard", Guard)
 
 
-# Paths of other channels that authenticate their own requests (Slack signs them, Teams sends a
-# JWT): no web session, CSRF token or web rate limit applies there.
-CHANNEL_PATHS = web.AppKey("avibot_channel_paths", set)
+async def read_form(request: web.Request) -> MultiDictProxy[Any]:
+    """The parsed form (aiohttp keeps it for the handler), or BadBody when it is malformed."""
+    try:
+        return await request.post()
+    except web.HTTPException:
+        raise
+    except (ValueError, LookupError, HttpProcessingError) as exc:
+        raise BadBody(f"body: not a valid form ({type(exc).__name__})") from None
 
 
-def allow_channel_path(app: web.Application, path: str) -> None:
-    """Let a channel's endpoint through the web guard; the channel must verify its requests itself."""
-    app.setdefault(CHANNEL_PATHS, set()).add(path)
+async def check_body(request: web.Request) -> None:
+    """BadBody for a state-changing request's malformed form or too deeply nested JSON."""
+    if request.method not in STATE_CHANGING or not request.can_read_body:
+        return
+    if request.content_type in FORM_TYPES:
+        await read_form(request)
+        return
+    raw = await request.read()
+    if json_too_deep(raw):
+        raise BadBody(f"body: JSON nested deeper than {MAX_JSON_DEPTH} levels")
 
 
-def _is_open(path: str, app: web.Application) -> bool:
-    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES) or path in app.get(CHANNEL_PATHS, ())
+def _is_open(request: web.Request) -> bool:
+    """Probes, static files, and routes of channels that authenticate their own requests (Slack
+    signs them, Teams sends a JWT; `adapters.base.verifies_own_requests`): no web session, CSRF
+    token or web rate limit applies there."""
+    path = request.path
+    if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
+        return True
+    return is_self_verified(request.match_info.handler)
 
 
 @web.middleware
 async def security_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if _is_open(request.path, request.app):
-        return await handler(request)
     guard = request.app[GUARD]
+    if not guard.host_allowed(request):
+        return refuse_json(
+            421,
+            "Misdirected request: this server does not answer for that Host; "
+            "add it to web.allowed_hosts (AVIBOT_ALLOWED_HOSTS) if it should.",
+        )
+    why = guard.cross_site(request)
+    if why is not None:
+        return refuse_json(403, why)
+    if _is_open(request):
+        return await handler(request)
+    peer = request.remote or ""
+    wait = guard.failures.wait(peer)
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        return refusal(
+            request,
+            429,
+            f"Too many failed authentications from this address; try again in {seconds} s.",
+            {"Retry-After": str(seconds)},
+        )
     try:
         ident, issue = guard.authenticate(request)
     except Unauthorized as exc:
+        guard.failures.failed(peer)
         return refusal(request, 401, str(exc), {"WWW-Authenticate": 'Bearer realm="avibot"'})
     request[IDENTITY_KEY] = ident
     if "token" in request.query and request.method == "GET" and not request.path.startswith("/api/"):
         # A one-time login link: drop the token from the address bar (and from history and logs).
-        target = request.rel_url.without_query("token")
-        redirect = web.HTTPSeeOther(location=str(target))
+        rest = [(k, v) for k, v in request.rel_url.query.items() if k != "token"]
+        target = request.rel_url.with_query(rest or None)
+        redirect = web.Response(status=303, headers={hdrs.LOCATION: str(target)})
         if issue is not None:
             guard.set_cookie(redirect, issue)
         return redirect
-    if not await guard.csrf_ok(request, ident):
+    try:
+        await check_body(request)
+        csrf_ok = await guard.csrf_ok(request, ident)
+    except BadBody as exc:
+        return _with_cookie(guard, refusal(request, 400, str(exc)), issue)
+    if not csrf_ok:
         return _with_cookie(
             guard,
             refusal(
                 request,
                 403,
                 "Missing or invalid CSRF token: reload the page, or send the X-CSRF-Token header "
-                "from GET /api/session.",
+                "from GET /api/session (or send JSON without a session cookie).",
             ),
             issue,
         )
