@@ -25,7 +25,6 @@ from bot.sqlite import DB_FILENAME, StateFileError, open_sqlite_stores
 
 EXIT_USAGE = 2
 DEFAULT_LIMIT = 100
-DEFAULT_STATE_DIR = Path(".avibot")
 
 _AGE = re.compile(r"^\s*(\d+)\s*(s|m|min|h|d|w)\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -73,11 +72,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--config", default=None, help="config file (default ./config.yaml if present)")
-
-
-def state_dir() -> Path:
-    """Where `avibot serve` keeps avibot.db without Redis (until the config carries `state_dir`)."""
-    return Path(os.environ.get("AVIBOT_STATE_DIR") or DEFAULT_STATE_DIR)
 
 
 def entry_line(entry: AuditEntry) -> str:
@@ -141,7 +135,7 @@ async def run_audit(args: argparse.Namespace) -> int:
         except RedisError as exc:
             return _fail(f"cannot read the audit log from Redis (REDIS_URL): {type(exc).__name__}: {exc}")
     else:
-        db_dir = state_dir()
+        db_dir = settings.state.state_dir
         db_path = db_dir / DB_FILENAME
         if not db_path.is_file():
             return _fail(

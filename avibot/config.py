@@ -18,6 +18,7 @@ from avi.settings import AviSettings
 from bot.agent import AgentSettings
 from bot.history import HistorySettings
 from bot.permissions import AccessSettings
+from bot.sqlite import StateSettings
 from common.settings import EnvFirstSettings
 from llm.settings import LLMSettings
 
@@ -66,6 +67,12 @@ class WebSection(EnvFirstSettings, WebSettings):
     model_config = SettingsConfigDict(env_prefix="AVIBOT_", extra="forbid", enable_decoding=False)
 
 
+class StateSection(EnvFirstSettings, StateSettings):
+    """The `state` section (`state_dir`, AVIBOT_STATE_DIR): where the embedded store keeps its file."""
+
+    model_config = SettingsConfigDict(env_prefix="AVIBOT_", extra="forbid")
+
+
 class Settings(BaseModel):
     """Every section of the configuration, validated."""
 
@@ -82,6 +89,7 @@ class Settings(BaseModel):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     teams: TeamsSettings = Field(default_factory=TeamsSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    state: StateSettings = Field(default_factory=lambda: StateSection())
 
     def require_avi(self) -> AviSettings:
         """The controller settings, or a ConfigError naming each one that is missing."""
@@ -103,6 +111,7 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "slack": SlackSettings,
     "teams": TeamsSettings,
     "web": WebSection,
+    "state": StateSection,
 }
 # Sections whose fields environment variables override (the others are maps or tuning, file only).
 _ENV_PREFIX = {
@@ -114,6 +123,7 @@ _ENV_PREFIX = {
     "web": "AVIBOT_",
     "slack": "SLACK_",
     "teams": "TEAMS_",
+    "state": "AVIBOT_",
 }
 
 

@@ -21,12 +21,13 @@ from avi.settings import AviSettings
 from avibot.config import Settings
 from avisim import SimulatorConfig, create_app
 from bot.agent import Agent
-from bot.audit import MemoryAuditLog, RedisAuditLog
+from bot.audit import AuditLog, MemoryAuditLog, RedisAuditLog
 from bot.dedup import channel_guards
 from bot.events import Observers
-from bot.history import MemoryConversationStore, RedisConversationStore
+from bot.history import ConversationStore, MemoryConversationStore, RedisConversationStore
 from bot.model_status import ModelStatus, ollama_probe
-from bot.pending import MemoryPendingStore, RedisPendingStore
+from bot.pending import MemoryPendingStore, PendingStore, RedisPendingStore
+from bot.sqlite import SQLiteStores, open_sqlite_stores
 from bot.tools import build_catalogue
 from bot.turns import Turns
 from llm.client import OllamaChat
@@ -134,6 +135,10 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
         stack.push_async_callback(client.aclose)
 
         shared: Any = None
+        sqlite: SQLiteStores | None = None
+        history: ConversationStore
+        pending: PendingStore
+        audit: AuditLog
         if settings.redis.url:
             shared = connect_redis(settings.redis.url)
             stack.push_async_callback(shared.aclose)
@@ -147,13 +152,24 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
             )
             audit = RedisAuditLog(shared, prefix=prefix)
             store = "redis"
-        else:
+        elif demo:
             history = MemoryConversationStore(
                 max_messages=settings.history.max_messages, ttl_seconds=settings.history.ttl_seconds
             )
             pending = MemoryPendingStore(tombstone_ttl_seconds=settings.agent.pending_ttl_seconds)
             audit = MemoryAuditLog()
-            store = "in-process (set REDIS_URL to share state across replicas)"
+            store = "in-process (demo: forgotten at exit)"
+        else:
+            sqlite = await open_sqlite_stores(
+                settings.state.state_dir,
+                max_messages=settings.history.max_messages,
+                history_ttl_seconds=settings.history.ttl_seconds,
+                pending_tombstone_ttl_seconds=settings.agent.pending_ttl_seconds,
+                dedup_ttl_seconds=DEDUP_SECONDS,
+            )
+            stack.push_async_callback(sqlite.aclose)
+            history, pending, audit = sqlite.history, sqlite.pending, sqlite.audit
+            store = f"SQLite at {sqlite.path} (one replica only: several replicas need REDIS_URL)"
 
         observers = Observers()
         llm, model_status, llm_mode = await start_model_status(settings, stack, observers, use_llm)
@@ -173,6 +189,8 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
             model_status=model_status,
         )
         deduper, locks = channel_guards(shared, prefix=settings.redis.prefix, ttl_seconds=DEDUP_SECONDS)
+        if sqlite is not None:
+            deduper = sqlite.deduper
         return Runtime(
             agent=agent,
             turns=Turns(agent, deduper=deduper, locks=locks, observers=observers),

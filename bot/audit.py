@@ -28,7 +28,7 @@ DEFAULT_MAX_ENTRIES = 10_000
 
 # requested: a pending action was created; ok / error: it ran; cancelled: someone cancelled it;
 # denied: someone not allowed tried to confirm it.
-AuditResult = Literal["requested", "ok", "error", "cancelled", "denied"]
+AuditResult = Literal["requested", "ok", "error", "unknown", "cancelled", "denied"]
 
 
 _TEXT_FIELDS = ("user_id", "user_name", "platform", "channel", "conversation_key", "action", "detail",
@@ -119,7 +119,8 @@ class RedisAuditLog:
         # nor turn the user's reply into an error.
         _log(entry)
         try:
-            await self.redis.xadd(self.key, entry.fields(), maxlen=self.max_entries, approximate=True)
+            fields: dict[Any, Any] = entry.fields()
+            await self.redis.xadd(self.key, fields, maxlen=self.max_entries, approximate=True)
         except RedisError as exc:
             log.error(
                 "audit stream write failed (%s); the entry above is in the log only", type(exc).__name__
@@ -128,8 +129,11 @@ class RedisAuditLog:
     async def recent(self, limit: int = 20) -> list[AuditEntry]:
         if limit <= 0:
             return []
-        rows = await self.redis.xrevrange(self.key, count=limit)
-        return [AuditEntry.from_fields(fields) for _id, fields in rows]
+        rows = await self.redis.xrevrange(self.key, count=limit) or []
+        return [
+            AuditEntry.from_fields({str(k): str(v) for k, v in (fields or {}).items()})
+            for _id, fields in rows
+        ]
 
     async def close(self) -> None:
         if self._owns_client:

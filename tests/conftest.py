@@ -16,6 +16,14 @@ from avisim import SimulatorConfig, SimulatorState, create_app, get_state
 
 pytest_plugins = ["tests.redis_server"]
 
+
+@pytest.fixture(autouse=True)
+def _own_state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test keeps the embedded store's file (`avibot serve` without Redis) in a directory of its
+    own, never in the working tree (AVIBOT_STATE_DIR; subprocesses inherit it)."""
+    monkeypatch.setenv("AVIBOT_STATE_DIR", str(tmp_path_factory.mktemp("state") / "avibot"))
+
+
 SIM_USERNAME = "admin"
 SIM_PASSWORD = "sim-Passw0rd!"
 # Small but with every kind of object; tests that need more pass objects=.

@@ -50,6 +50,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
     for var in [*ENV_VARS, *(v for v in os.environ if v.startswith(("AVI_", "AVIBOT_", "LOG_")))]:
+        if var == "AVIBOT_STATE_DIR":  # each test's own state directory (tests/conftest.py)
+            continue
         monkeypatch.delenv(var, raising=False)
 
 

@@ -25,7 +25,7 @@ from llm.settings import LLMSettings
 def settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
     """The echo platform registered; nothing from a developer's environment (Settings read it first)."""
     prefixes = ("AVI_", "AVIBOT_", "LOG_", "REDIS_", "SERVER_", "LLM_", "OLLAMA_", "SLACK_", "TEAMS_")
-    for var in [v for v in os.environ if v.startswith(prefixes)]:
+    for var in [v for v in os.environ if v.startswith(prefixes) and v != "AVIBOT_STATE_DIR"]:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setitem(registry.PLATFORMS, "echo", "tests.support.echo_platform:PLATFORM")
     return Settings(

@@ -39,7 +39,9 @@ ACCESS = AccessSettings(
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Settings read the environment first; a developer's variables must not change the tests."""
     for var in list(os.environ):
-        if var.startswith(("AVI_", "AVIBOT_", "LOG_", "REDIS_", "SERVER_", "LLM_", "OLLAMA_")):
+        if var != "AVIBOT_STATE_DIR" and var.startswith(
+            ("AVI_", "AVIBOT_", "LOG_", "REDIS_", "SERVER_", "LLM_", "OLLAMA_")
+        ):
             monkeypatch.delenv(var, raising=False)
 
 
