@@ -32,7 +32,7 @@ AuditResult = Literal["requested", "ok", "error", "unknown", "cancelled", "denie
 
 
 _TEXT_FIELDS = ("user_id", "user_name", "platform", "channel", "conversation_key", "action", "detail",
-                "action_id", "tenant")  # fmt: skip
+                "action_id", "tenant", "controller")  # fmt: skip
 
 
 class AuditEntry(BaseModel):
@@ -49,6 +49,7 @@ class AuditEntry(BaseModel):
     detail: str = ""
     action_id: str | None = None
     tenant: str | None = None
+    controller: str = ""
 
     @model_validator(mode="after")
     def _redacted(self) -> AuditEntry:

@@ -224,6 +224,9 @@ class ToolInvoker:
             self._called(record)
             await self.record(turn, action, "error", record.error)
             return Execution([ErrorPart(message=f"Cannot run {action.tool}: unknown tool.")], Outcome.FAILED)
+        # Write-ahead: who, what, the diff, where; before anything is sent (a crash mid-write still
+        # leaves this record), then the final result below.
+        await self.record(turn, action, "requested", " | ".join([action.summary, *action.diff]))
         try:
             args = tool.args.model_validate(action.arguments)
             result = await tool.run(ctx, args)
@@ -309,7 +312,7 @@ class ToolInvoker:
             f"Check {what} on the controller before trying again."
         )
         # The audit has no `unknown` result yet: "error", told apart by the detail's "outcome unknown:".
-        await self.record(turn, action, "error", f"outcome unknown: {message}; check {what}")
+        await self.record(turn, action, "unknown", f"outcome unknown: {message}; check {what}")
         await self.note(
             action, f"{action.summary}: outcome unknown ({message}); check {what} on the controller"
         )
@@ -346,5 +349,6 @@ class ToolInvoker:
                 detail=detail,
                 action_id=action.id,
                 tenant=action.tenant,
+                controller=turn.controller,
             )
         )

@@ -118,7 +118,7 @@ async def test_confirm_from_a_second_process_through_redis(
 
     code, out, err = await chat("--json", "--conversation", "c7", "--confirm", action["id"], environ=environ)
     assert "already confirmed" in answers(out)[0]["text"]
-    assert await redis_client.xlen("avibot:audit") == 1
+    assert await redis_client.xlen("avibot:audit") == 2  # requested, then ok
 
 
 async def test_unreachable_controller_is_one_clear_line() -> None:

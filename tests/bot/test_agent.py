@@ -183,7 +183,11 @@ async def test_write_becomes_a_pending_action_and_runs_once_confirmed(
     assert isinstance(again.parts[0], ErrorPart)
     assert "already confirmed by olivia" in again.parts[0].message
     entries = await env.agent.audit.recent(10)
-    assert [(e.action, e.result, e.user_id) for e in entries] == [("disable_virtual_service", "ok", "U-op")]
+    assert [(e.action, e.result, e.user_id) for e in entries] == [
+        ("disable_virtual_service", "ok", "U-op"),
+        ("disable_virtual_service", "requested", "U-op"),  # written before the request was sent
+    ]
+    assert "+ enabled: false" in entries[1].detail
     history = await env.agent.history.load("slack:T1:C1:100.1")
     assert "Done (confirmed by olivia)" in history[-1]["content"]
 
@@ -236,7 +240,7 @@ async def test_two_replicas_racing_to_confirm_run_it_once(make: MakeAgent, fake:
     )
     ran = [r for r in results if r.tool_calls and r.tool_calls[0].ok]
     assert len(ran) == 1
-    assert [e.result for e in await first.agent.audit.recent(10)] == ["ok"]
+    assert [e.result for e in await first.agent.audit.recent(10)] == ["ok", "requested"]
 
 
 async def test_expired_action_cannot_be_confirmed(make: MakeAgent, fake: FakeOllama) -> None:

@@ -351,7 +351,10 @@ async def test_confirm_runs_the_write_once_and_updates_the_message(s: SlackEnv) 
     ephemeral = await s.slack.wait_for(lambda: s.slack.calls_to("chat.postEphemeral"))
     assert "already confirmed" in all_text(ephemeral[0].args["blocks"])
     audit = await s.env.agent.audit.recent(10)
-    assert [(e.action, e.result) for e in audit] == [("disable_virtual_service", "ok")]
+    assert [(e.action, e.result) for e in audit] == [
+        ("disable_virtual_service", "ok"),
+        ("disable_virtual_service", "requested"),
+    ]
 
 
 async def test_cancel_changes_nothing_and_says_so(s: SlackEnv) -> None:

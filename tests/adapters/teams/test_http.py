@@ -255,7 +255,10 @@ async def test_confirm_by_execute_runs_once_and_replaces_the_card(t: TeamsEnv) -
     assert put.path.endswith(f"/activities/{card_id}")
     assert "Action.Execute" not in text_of(put.body)  # the buttons are gone for everyone
     audit = await t.env.agent.audit.recent(10)
-    assert [(e.action, e.result) for e in audit] == [("disable_virtual_service", "ok")]
+    assert [(e.action, e.result) for e in audit] == [
+        ("disable_virtual_service", "ok"),
+        ("disable_virtual_service", "requested"),
+    ]
 
 
 async def test_confirm_by_submit_fallback_updates_the_card(t: TeamsEnv) -> None:
