@@ -98,7 +98,7 @@ async def avi_proxy(request: web.Request) -> web.Response:
         raise ApiError(403, result.reply.text or "not allowed")
     if result.outcome is not Outcome.PENDING:
         raise ApiError(400, result.reply.text or "the change could not be prepared")
-    body = ChatResponse.of(result.reply, PROXY_CONVERSATION).model_dump(mode="json")
+    body = ChatResponse.of(result, PROXY_CONVERSATION).model_dump(mode="json")
     return web.json_response(body, status=202)
 
 

@@ -129,7 +129,16 @@ async def an_enabled_vs(ops: AviOperations) -> str:
 
 async def test_question_answered_in_command_mode(env: Env) -> None:
     reply = await env.ask(QUESTION)
-    assert set(reply) == {"text", "parts", "tool_calls", "mode", "conversation_id", "pending_action"}
+    assert set(reply) == {
+        "text",
+        "parts",
+        "tool_calls",
+        "mode",
+        "conversation_id",
+        "pending_action",
+        "outcome",
+    }
+    assert reply["outcome"] == "answered"
     assert reply["mode"] == "command"
     assert reply["tool_calls"] == [{"name": "list_unhealthy_servers", "arguments": {}, "ok": True}]
     table = next(p for p in reply["parts"] if p["kind"] == "table")
@@ -188,6 +197,8 @@ async def test_a_write_confirmed_and_one_cancelled(env: Env) -> None:
     body = await done.json()
     assert done.status == 200
     assert body["tool_calls"][0]["ok"] is True, body
+    assert asked["outcome"] == "pending"
+    assert body["outcome"] == "done"
     assert (await env.ops.virtualservices.get(name)).enabled is False
 
     other = next(vs.name for vs in await env.ops.virtualservices.list() if vs.enabled and vs.name != name)
@@ -195,8 +206,10 @@ async def test_a_write_confirmed_and_one_cancelled(env: Env) -> None:
     action_id = asked["pending_action"]["id"]
     cancelled = await (await env.post(f"/api/actions/{action_id}/cancel", {"conversation_id": "w2"})).json()
     assert cancelled["text"].startswith("Cancelled")
+    assert cancelled["outcome"] == "cancelled"
     late = await (await env.post(f"/api/actions/{action_id}/confirm", {"conversation_id": "w2"})).json()
     assert late["parts"][0]["kind"] == "error"
+    assert late["outcome"] == "already_settled"
     assert (await env.ops.virtualservices.get(other)).enabled is True
     metrics = await (await env.client.get("/metrics")).text()
     assert 'avibot_pending_actions_total{event="confirmed"} 1.0' in metrics

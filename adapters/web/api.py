@@ -68,7 +68,7 @@ async def chat(request: web.Request) -> web.Response:
             raise ApiError(400, f"model: {check.message}", field="model", hint=check.hint)
         await turns.use_model(key, body.model)
     result = await turns.run(inbound(ident, body.message, cid))
-    return ok(ChatResponse.of(result.reply, cid))
+    return ok(ChatResponse.of(result, cid))
 
 
 async def _action(request: web.Request, intent: str) -> web.Response:
@@ -79,7 +79,7 @@ async def _action(request: web.Request, intent: str) -> web.Response:
     body = await parse_body(request, ActionRequest, optional=True)
     message = inbound(identity(request), f"{intent} {action_id}", body.conversation_id)
     result = await _turns(request).settle(intent, action_id, message)
-    return ok(ChatResponse.of(result.reply, body.conversation_id))
+    return ok(ChatResponse.of(result, body.conversation_id))
 
 
 @json_api

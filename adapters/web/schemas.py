@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.types import Part, Reply, Risk
+from bot.types import Outcome, Part, Risk, TurnResult
 
 CONVERSATION_ID = r"^[A-Za-z0-9._-]{1,64}$"
 
@@ -59,9 +59,14 @@ class ChatResponse(BaseModel):
     mode: Literal["llm", "command"]
     conversation_id: str | None
     pending_action: PendingActionOut | None
+    outcome: Outcome = Field(
+        description="how the turn ended: answered, pending, done, failed, unknown, cancelled, refused, "
+        "expired, already_settled (for a confirm: what really happened on the controller)"
+    )
 
     @classmethod
-    def of(cls, reply: Reply, conversation_id: str | None) -> ChatResponse:
+    def of(cls, result: TurnResult, conversation_id: str | None) -> ChatResponse:
+        reply = result.reply
         pending = reply.pending_action
         return cls(
             text=reply.text,
@@ -70,6 +75,7 @@ class ChatResponse(BaseModel):
             mode=reply.mode,
             conversation_id=conversation_id,
             pending_action=None if pending is None else PendingActionOut(**pending.model_dump()),
+            outcome=result.outcome,
         )
 
 
