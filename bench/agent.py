@@ -39,7 +39,7 @@ from bot.types import Inbound, Role, User
 from llm.client import LLMEvent, OllamaChat
 from llm.schema import flat_tool, schema_chars
 from llm.settings import LLMSettings
-from tests.fakes.ollama_server import Reply, running_fake_ollama
+from tests.support.fakes.ollama_server import Reply, running_fake_ollama
 
 QUESTIONS = (
     "which pools have unhealthy servers?",

@@ -45,8 +45,8 @@ from bot.turns import Turns
 from bot.types import Role
 from llm.client import OllamaChat
 from llm.settings import LLMSettings
-from tests.fakes.ollama_server import Reply, running_fake_ollama
-from tests.fakes.slack_api import BOT_USER, TEAM, running_fake_slack, signed_headers
+from tests.support.fakes.ollama_server import Reply, running_fake_ollama
+from tests.support.fakes.slack_api import BOT_USER, TEAM, running_fake_slack, signed_headers
 
 SECRET = "bench-secret"
 MODEL_DELAY = 2.0

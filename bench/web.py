@@ -28,7 +28,7 @@ import aiohttp
 from aiohttp import web
 
 from avisim import SimulatorConfig, create_app
-from tests.fakes.ollama_server import Reply, running_fake_ollama
+from tests.support.fakes.ollama_server import Reply, running_fake_ollama
 
 PASSWORD = "bench-Passw0rd"
 QUESTION = "tell me how the load balancer is doing"

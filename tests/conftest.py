@@ -14,7 +14,7 @@ from avi.operations import AviOperations
 from avi.settings import AviSettings
 from avisim import SimulatorConfig, SimulatorState, create_app, get_state
 
-pytest_plugins = ["tests.redis_server"]
+pytest_plugins = ["tests.support.redis_server"]
 
 
 @pytest.fixture(autouse=True)

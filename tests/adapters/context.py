@@ -5,7 +5,7 @@ from __future__ import annotations
 from adapters.base import PlatformContext, ServiceInfo
 from bot.dedup import channel_guards
 from bot.turns import Turns
-from tests.agent_env import AgentEnv
+from tests.support.agent_env import AgentEnv
 
 PREFIX = "t:"
 

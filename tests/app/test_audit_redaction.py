@@ -1,6 +1,6 @@
 """A proxied write's secrets never reach the audit trail: not the log line, its JSON form nor Redis.
 
-The real server app, a real redis-server (tests/redis_server.py) and the simulator over HTTP: an
+The real server app, a real redis-server (tests/support/redis_server.py) and the simulator over HTTP: an
 admin behind the trusted proxy creates a user with a password through /api/avi, confirms it, and
 every place the audit wrote to is searched for the password.
 """

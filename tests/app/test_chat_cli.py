@@ -11,7 +11,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from tests.conftest import SIM_PASSWORD, SIM_USERNAME, RunningSim
-from tests.fakes.ollama_server import Reply, running_fake_ollama
+from tests.support.fakes.ollama_server import Reply, running_fake_ollama
 
 CLOSED = "http://127.0.0.1:9"  # nothing listens on the discard port
 

@@ -4,8 +4,8 @@ and no probe ever logs in to the controller (a prober must not lock the service 
 from __future__ import annotations
 
 from avi.settings import AviSettings
+from tests.adapters.web.test_api import serving
 from tests.conftest import SIM_USERNAME, RunningSim
-from tests.test_web_api import serving
 
 
 async def test_readyz_leaks_nothing_and_never_logs_in(sim: RunningSim, redis_url: str) -> None:

@@ -78,7 +78,7 @@ async def test_serve_mounts_slack_when_configured() -> None:
     import time
     from urllib.parse import urlencode
 
-    from tests.fakes.slack_api import running_fake_slack, signed_headers
+    from tests.support.fakes.slack_api import running_fake_slack, signed_headers
 
     secret = "serve-test-signing-secret"
     async with running_fake_slack() as slack:

@@ -16,8 +16,8 @@ from avi.operations import AviOperations
 from bot.permissions import AccessSettings
 from bot.types import ConfirmationPart, ErrorPart, Outcome, Risk, Role, TablePart, User, Visibility
 from llm.budget import estimate_tokens, message_tokens, tools_tokens
-from tests.agent_env import ADMIN, OPERATOR, VIEWER, MakeAgent, agent_factory
-from tests.fakes.ollama_server import FakeOllama, Reply, running_fake_ollama
+from tests.support.agent_env import ADMIN, OPERATOR, VIEWER, MakeAgent, agent_factory
+from tests.support.fakes.ollama_server import FakeOllama, Reply, running_fake_ollama
 
 WRITE_TOOLS_RISKS = (Risk.WRITE, Risk.DESTRUCTIVE)
 

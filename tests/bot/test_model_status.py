@@ -21,7 +21,7 @@ from bot.permissions import AccessSettings
 from bot.types import Inbound, User
 from llm.settings import LLMSettings
 from tests.conftest import SIM_PASSWORD, SIM_USERNAME, RunningSim
-from tests.fakes.ollama_server import Reply, running_fake_ollama
+from tests.support.fakes.ollama_server import Reply, running_fake_ollama
 
 
 def free_port() -> int:

@@ -9,8 +9,8 @@ from avi.client import AviClient
 from avi.operations import AviOperations
 from avi.settings import AviSettings
 from bot.types import ErrorPart, TablePart
-from tests.agent_env import agent_factory
-from tests.fakes.ollama_server import Reply, running_fake_ollama
+from tests.support.agent_env import agent_factory
+from tests.support.fakes.ollama_server import Reply, running_fake_ollama
 
 
 async def test_the_controller_being_down_is_shown_whatever_the_model_says(

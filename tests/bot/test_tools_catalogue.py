@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from bot.tools import ToolCatalogue, build_catalogue
 from bot.types import Risk
-from tests.tools_helpers import CATALOGUE
+from tests.support.tools_helpers import CATALOGUE
 
 R, W, D = Risk.READ, Risk.WRITE, Risk.DESTRUCTIVE
 # tools-spec.md: name -> (risk, argument fields). The command parser depends on these.
@@ -49,15 +49,30 @@ SPEC: dict[str, tuple[Risk, set[str]]] = {
     "create_health_monitor": (
         W,
         {
-            "name", "type", "send_interval", "receive_timeout", "successful_checks", "failed_checks",
-            "port", "http_request", "response_codes", "description",
+            "name",
+            "type",
+            "send_interval",
+            "receive_timeout",
+            "successful_checks",
+            "failed_checks",
+            "port",
+            "http_request",
+            "response_codes",
+            "description",
         },
     ),
     "update_health_monitor": (
         W,
         {
-            "name", "send_interval", "receive_timeout", "successful_checks", "failed_checks", "port",
-            "http_request", "response_codes", "description",
+            "name",
+            "send_interval",
+            "receive_timeout",
+            "successful_checks",
+            "failed_checks",
+            "port",
+            "http_request",
+            "response_codes",
+            "description",
         },
     ),
     "delete_health_monitor": (D, {"name"}),

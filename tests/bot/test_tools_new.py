@@ -20,10 +20,10 @@ from avi.operations.certificates import parse_cert_time
 from bot.tools.certificates import ListArgs
 from bot.tools.events import EventsArgs
 from bot.types import ConfirmationPart, Outcome, Risk, TablePart
-from tests.agent_env import ADMIN, OPERATOR, VIEWER, AgentEnv, MakeAgent, agent_factory
 from tests.conftest import StartSim, ops_for
-from tests.fakes.ollama_server import FakeOllama, Reply, running_fake_ollama
-from tests.tools_helpers import CATALOGUE, call, context, plan
+from tests.support.agent_env import ADMIN, OPERATOR, VIEWER, AgentEnv, MakeAgent, agent_factory
+from tests.support.fakes.ollama_server import FakeOllama, Reply, running_fake_ollama
+from tests.support.tools_helpers import CATALOGUE, call, context, plan
 
 NEW_TOOLS = {
     "list_certificates": Risk.READ,

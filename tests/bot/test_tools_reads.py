@@ -11,7 +11,7 @@ from bot.tools import ToolError
 from bot.tools.render import LIST_BUDGET
 from bot.types import FactsPart, SeriesPart, TablePart, TextPart
 from tests.conftest import StartSim, ops_for
-from tests.tools_helpers import call
+from tests.support.tools_helpers import call
 
 
 def size(data: object) -> int:

@@ -9,7 +9,7 @@ from avi.errors import AviNotFoundError
 from avi.operations import AviOperations
 from bot.tools import ToolError
 from bot.types import FactsPart
-from tests.tools_helpers import call, plan
+from tests.support.tools_helpers import call, plan
 
 
 async def _down_server_pool(ops: AviOperations) -> tuple[str, str, str]:

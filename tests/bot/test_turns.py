@@ -20,8 +20,8 @@ from bot.events import ActionEvent, Event, ModelCalled, ToolCalled, TurnEnded, T
 from bot.serial import KeyedLock
 from bot.turns import Turns
 from bot.types import Delta, Outcome, TurnResult, Visibility
-from tests.agent_env import ADMIN, VIEWER, MakeAgent, agent_factory
-from tests.fakes.ollama_server import FakeOllama, Reply, running_fake_ollama
+from tests.support.agent_env import ADMIN, VIEWER, MakeAgent, agent_factory
+from tests.support.fakes.ollama_server import FakeOllama, Reply, running_fake_ollama
 
 
 @pytest.fixture

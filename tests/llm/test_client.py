@@ -21,7 +21,7 @@ from llm.errors import (
 )
 from llm.schema import flat_tool
 from llm.settings import LLMSettings
-from tests.fakes.ollama_server import FakeModel, FakeOllama, Reply, running_fake_ollama
+from tests.support.fakes.ollama_server import FakeModel, FakeOllama, Reply, running_fake_ollama
 
 POOL_TOOL = flat_tool(
     "get_pool",

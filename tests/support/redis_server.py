@@ -1,6 +1,6 @@
 """Pytest plugin: a real, throwaway `redis-server` for the whole session, on a unix socket.
 
-Load it with `pytest_plugins = ["tests.redis_server"]` (conftest) or `-p tests.redis_server`.
+Load it with `pytest_plugins = ["tests.support.redis_server"]` (conftest) or `-p tests.support.redis_server`.
 Tests that need Redis never skip: without `redis-server` they fail with the install command.
 `AVIBOT_TEST_REDIS_URL` points the tests at an existing server instead; every test FLUSHDBs it,
 so give it a throwaway database.

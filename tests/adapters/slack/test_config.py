@@ -10,7 +10,7 @@ from aiohttp import web
 
 from adapters.slack import PLATFORM, SlackSettings
 from adapters.slack.app import make_client
-from tests.fakes.slack_api import running_fake_slack
+from tests.support.fakes.slack_api import running_fake_slack
 
 MANIFESTS = Path(__file__).resolve().parents[3] / "manifests" / "slack"
 

@@ -6,7 +6,7 @@ import asyncio
 
 from bot.dedup import MemoryDeduper, RedisDeduper
 from bot.serial import KeyedLock
-from tests.redis_server import MakeRedis
+from tests.support.redis_server import MakeRedis
 
 
 async def test_redis_deduper_lets_one_replica_win(make_redis: MakeRedis) -> None:

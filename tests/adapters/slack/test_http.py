@@ -22,9 +22,9 @@ from adapters.slack import PLATFORM, SLACK_BRIDGE, SlackBridge, SlackSettings
 from adapters.slack import blocks as bk
 from avi.operations import AviOperations
 from tests.adapters.context import channel_context
-from tests.agent_env import AgentEnv, agent_factory
-from tests.fakes.ollama_server import FakeOllama, Reply, running_fake_ollama
-from tests.fakes.slack_api import BOT_USER, TEAM, FakeSlack, running_fake_slack, signed_headers
+from tests.support.agent_env import AgentEnv, agent_factory
+from tests.support.fakes.ollama_server import FakeOllama, Reply, running_fake_ollama
+from tests.support.fakes.slack_api import BOT_USER, TEAM, FakeSlack, running_fake_slack, signed_headers
 
 SECRET = "test-signing-secret"
 OPERATOR, VIEWER = "U-op", "U-view"

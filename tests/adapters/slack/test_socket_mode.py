@@ -13,9 +13,9 @@ from aiohttp.test_utils import TestServer
 from adapters.slack import PLATFORM, SlackSettings
 from avi.operations import AviOperations
 from tests.adapters.context import channel_context
-from tests.agent_env import agent_factory
-from tests.fakes.ollama_server import FakeOllama, running_fake_ollama
-from tests.fakes.slack_api import BOT_USER, TEAM, FakeSlack, running_fake_slack
+from tests.support.agent_env import agent_factory
+from tests.support.fakes.ollama_server import FakeOllama, running_fake_ollama
+from tests.support.fakes.slack_api import BOT_USER, TEAM, FakeSlack, running_fake_slack
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from adapters.web.settings import WebSettings
 from avibot.factory import build_runtime
 from avibot.server import create_server_app
 from tests.adapters.teams.test_http import activity
+from tests.adapters.web.test_api import ACCESS, CLOSED, WEB_TOKEN, make_settings
 from tests.conftest import RunningSim
-from tests.fakes.teams_connector import FakeConnector, running_fake_connector
-from tests.test_web_api import ACCESS, CLOSED, WEB_TOKEN, make_settings
+from tests.support.fakes.teams_connector import FakeConnector, running_fake_connector
 
 APP_ID = "00000000-0000-0000-0000-00000000b0t1"
 # Well formed, right issuer and audience, but signed with a key Microsoft never published (refused

@@ -23,9 +23,9 @@ from bot.permissions import AccessSettings
 from bot.types import Role
 from tests.adapters.context import channel_context
 from tests.adapters.teams.test_cards import validate_card
-from tests.agent_env import AgentEnv, agent_factory
-from tests.fakes.ollama_server import FakeOllama, Reply, running_fake_ollama
-from tests.fakes.teams_connector import FakeConnector, running_fake_connector
+from tests.support.agent_env import AgentEnv, agent_factory
+from tests.support.fakes.ollama_server import FakeOllama, Reply, running_fake_ollama
+from tests.support.fakes.teams_connector import FakeConnector, running_fake_connector
 
 BOT_ID = "28:bot-app-id"
 OPERATOR, VIEWER = "aad-op", "aad-view"

@@ -26,7 +26,7 @@ from bot.permissions import AccessSettings
 from bot.types import Role
 from llm.settings import LLMSettings
 from tests.conftest import SIM_DEFAULTS, SIM_PASSWORD, SIM_USERNAME, RunningSim
-from tests.fakes.ollama_server import Reply, running_fake_ollama
+from tests.support.fakes.ollama_server import Reply, running_fake_ollama
 
 CLOSED = "http://127.0.0.1:9"  # nothing listens on the discard port: command mode
 ENV_VARS = ("OLLAMA_HOST", "LLM_MODEL", "REDIS_URL", "REDIS_PREFIX", "SERVER_HOST", "SERVER_PORT")

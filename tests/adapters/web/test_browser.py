@@ -15,8 +15,8 @@ from aiohttp.test_utils import TestServer
 
 from avi.operations import AviOperations
 from tests.adapters.web.test_page import WEB_ACCESS, an_enabled_vs, build_app, make  # noqa: F401 (fixture)
-from tests.agent_env import MakeAgent
-from tests.fakes.ollama_server import FakeOllama, Reply, running_fake_ollama
+from tests.support.agent_env import MakeAgent
+from tests.support.fakes.ollama_server import FakeOllama, Reply, running_fake_ollama
 
 CHROMIUM = Path("/usr/bin/chromium")
 HAVE_CHROMIUM = CHROMIUM.exists()

@@ -22,8 +22,8 @@ from bot.agent import Agent
 from bot.permissions import AccessSettings
 from bot.turns import Turns
 from bot.types import Role
-from tests.agent_env import MakeAgent, agent_factory
-from tests.fakes.ollama_server import FakeOllama, Reply, running_fake_ollama
+from tests.support.agent_env import MakeAgent, agent_factory
+from tests.support.fakes.ollama_server import FakeOllama, Reply, running_fake_ollama
 
 # Anonymous page sessions are the user `local` on platform `web`; here they may propose writes.
 WEB_ACCESS = AccessSettings(default_role=Role.VIEWER, users={"web:local": Role.OPERATOR})

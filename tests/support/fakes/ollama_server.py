@@ -2,7 +2,7 @@
 
 Usage::
 
-    from tests.fakes.ollama_server import Reply, running_fake_ollama
+    from tests.support.fakes.ollama_server import Reply, running_fake_ollama
 
     async with running_fake_ollama() as fake:           # models: qwen3:8b, llama3.1:8b, gemma3 (no tools)
         fake.script("Hello!")                            # plain text
