@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from bot.validation import problems
+
 log = logging.getLogger("avibot.web")
 M = TypeVar("M", bound=BaseModel)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -68,18 +70,12 @@ class ApiError(Exception):
         return web.json_response(body, status=self.status, headers=headers)
 
 
-def _field(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(p) for p in loc) or "body"
-
-
 def validation_error(exc: ValidationError, prefix: str = "") -> ApiError:
-    first = exc.errors(include_input=False)[0]
-    name = prefix + _field(tuple(first.get("loc", ())))
-    message = first.get("msg", "invalid")
-    if first.get("type") == "extra_forbidden":
-        message = "unknown field"
-    elif first.get("type") == "missing":
-        message = "field required"
+    """The first problem, worded as everywhere else (bot/validation.py), naming the field."""
+    first = problems(exc, default_field="body")[0]
+    name = prefix + first.field
+    kind = exc.errors(include_input=False)[0].get("type")
+    message = {"extra_forbidden": "unknown field", "missing": "field required"}.get(str(kind), first.message)
     return ApiError(400, f"{name}: {message}", field=name)
 
 

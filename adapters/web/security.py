@@ -282,9 +282,15 @@ class Guard:
         same = host_name(parts.hostname) == host[0] and (origin_port or default) == (host[1] or default)
         return None if same else "Cross-origin request refused: the Origin header is not this server."
 
-    def _ident(self, user_id: str, session_id: str, via: Literal["session", "token", "proxy"]) -> WebIdentity:
+    def _ident(
+        self,
+        user_id: str,
+        session_id: str,
+        via: Literal["session", "token", "proxy"],
+        groups: list[str] | None = None,
+    ) -> WebIdentity:
         return WebIdentity(
-            user=User(id=user_id, name=user_id),
+            user=User(id=user_id, name=user_id, groups=groups or []),
             session_id=session_id,
             csrf_token=self.codec.csrf(session_id),
             via=via,
@@ -314,7 +320,13 @@ class Guard:
                     raise Unauthorized(f"The {s.proxy_user_header} header is not a valid user name.")
                 sid = "p-" + hashlib.sha256(proxy_user.encode("utf-8", "surrogatepass")).hexdigest()[:20]
                 fresh = session if session is not None else self.codec.new()
-                return self._ident(proxy_user, sid, "proxy"), (None if session is not None else fresh)
+                groups = [
+                    g.strip()
+                    for g in request.headers.get(s.proxy_groups_header, "").split(",")
+                    if g.strip() and _USER_RE.match(g.strip())
+                ]  # what the proxy says the person belongs to (oauth2-proxy: X-Forwarded-Groups)
+                ident = self._ident(proxy_user, sid, "proxy", groups)
+                return ident, (None if session is not None else fresh)
         given = request.query.get("token")
         if given is not None and self._token is not None:
             if not self._token_ok(given):

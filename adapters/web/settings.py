@@ -63,6 +63,10 @@ class WebSettings(BaseModel):
         None, description="the address `avibot serve` listens on (set by it; part of the default hosts)"
     )
     proxy_user_header: str = "X-Forwarded-User"
+    proxy_groups_header: str = Field(
+        "X-Forwarded-Groups",
+        description="comma-separated groups the trusted proxy vouches for (matched by access.groups)",
+    )
     local_user: str = Field(
         "local", min_length=1, description="user id of anonymous sessions when no auth is configured"
     )

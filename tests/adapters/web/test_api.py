@@ -449,3 +449,23 @@ async def test_openapi_lists_every_api_route(env: Env) -> None:
     registered = {r.resource.canonical for r in env.client.app.router.routes() if r.resource is not None}
     api_routes = {p for p in registered if p.startswith("/api/")}
     assert {p.replace("{path:.*}", "{path}") for p in api_routes} <= set(paths)
+
+
+async def test_groups_from_the_trusted_proxy_map_to_roles(sim: RunningSim, redis_url: str) -> None:
+    """`User.groups` is filled where the platform gives them: the trusted proxy's X-Forwarded-Groups
+    (Slack and Teams events carry no groups), and `access.groups` maps them to a role."""
+    web = WebSettings(trusted_proxies=["127.0.0.1/32"], rate_limit_per_minute=0)
+    access = AccessSettings(default_role=Role.VIEWER, groups={"web:netops": Role.OPERATOR})
+    async with serving(sim, redis_url, web=web, access=access) as env:
+        name = await an_enabled_vs(env.ops)
+        for groups, proposed in (("contractors", False), ("contractors, netops", True)):
+            headers = {"X-Forwarded-User": "carol", "X-Forwarded-Groups": groups}
+            who = await (await env.client.get("/api/session", headers=headers)).json()
+            resp = await env.client.post(
+                "/api/chat",
+                json={"message": f"vs disable {name}"},
+                headers={**headers, "X-CSRF-Token": who["csrf_token"]},
+            )
+            body = await resp.json()
+            assert (body["pending_action"] is not None) is proposed, body
+            assert body["outcome"] == ("pending" if proposed else "refused")
