@@ -112,6 +112,8 @@ async def run_serve(args: argparse.Namespace) -> int:
         for line in platform_statuses(settings):
             print(f"  {line}", flush=True)
         await _until_stopped()
+        # Bounded: no new turn, confirmed writes finish, questions waiting on the model get a message.
+        await runtime.turns.drain(settings.agent.shutdown_grace_seconds)
     finally:
         if runner is not None:
             await runner.cleanup()

@@ -116,3 +116,40 @@ async def test_serve_mounts_slack_when_configured() -> None:
         finally:
             proc.terminate()
             await asyncio.wait_for(proc.communicate(), 30)
+
+
+async def test_sigterm_is_bounded_and_tells_the_asker(tmp_path: object) -> None:
+    """A hung model must not hold a shutdown: after the grace period the question waiting on it is
+    answered with a message, and the process exits (a Kubernetes grace period is 30 s)."""
+    from pathlib import Path
+
+    from tests.support.fakes.ollama_server import Reply, running_fake_ollama
+
+    config = Path(str(tmp_path)) / "config.yaml"
+    config.write_text("agent:\n  shutdown_grace_seconds: 1\n")
+    async with running_fake_ollama(responder=lambda body: Reply.say("too late", delay=60)) as fake:
+        proc = await serve(
+            "--demo", "--port", "0", "--config", str(config), environ=env(OLLAMA_HOST=fake.url)
+        )
+        assert proc.stdout is not None
+        banner = ""
+        while "auth:" not in banner:
+            line = await asyncio.wait_for(proc.stdout.readline(), 60)
+            assert line, banner
+            banner += line.decode()
+        match = re.search(r"serving on (http://127\.0\.0\.1:\d+)", banner)
+        assert match, banner
+        assert "LLM" in banner
+        async with aiohttp.ClientSession(match.group(1)) as http:
+            asking = asyncio.create_task(http.post("/api/chat", json={"message": "how are things today?"}))
+            await asyncio.sleep(1.0)  # the question waits on the hung model
+            started = asyncio.get_running_loop().time()
+            proc.terminate()
+            resp = await asyncio.wait_for(asking, 15)
+            reply = await resp.json()
+            _, err = await asyncio.wait_for(proc.communicate(), 15)
+            took = asyncio.get_running_loop().time() - started
+    assert resp.status == 200
+    assert "restarting" in reply["text"]
+    assert proc.returncode == 0, err.decode()
+    assert took < 10
