@@ -55,7 +55,7 @@ class Runtime:
 
     @property
     def mode(self) -> str:
-        return "llm" if self.agent.llm is not None else "command"
+        return self.agent.mode  # live: the model status is probed and may change at any time
 
     async def aclose(self) -> None:
         await self.stack.aclose()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from aiohttp import web
@@ -56,7 +56,12 @@ class HealthChecker:
     """Pings each dependency with its own client (the agent's may be in the middle of a turn)."""
 
     def __init__(
-        self, client: AviClient, llm: LLMSettings, redis_url: str | None, mode: str, store: str
+        self,
+        client: AviClient,
+        llm: LLMSettings,
+        redis_url: str | None,
+        mode: Callable[[], str],
+        store: str,
     ) -> None:
         self.client = client
         self.llm = OllamaChat(llm)
@@ -65,7 +70,7 @@ class HealthChecker:
             import redis.asyncio as aioredis
 
             self.redis = aioredis.from_url(redis_url, socket_connect_timeout=CHECK_SECONDS)
-        self.mode = "llm" if mode == "llm" else "command"
+        self._mode = mode  # the live mode: Ollama is probed and the breaker may open at any time
         self.store = store
         self._ready: tuple[float, ReadyResponse] | None = None
 
@@ -124,7 +129,8 @@ class HealthChecker:
             status = "ok"
         checks = {"avi": avi, "ollama": ollama, "redis": redis}
         self._remember(avi, redis)
-        return HealthResponse(status=status, mode=self.mode, store=self.store, checks=checks)  # type: ignore[arg-type]
+        mode: Literal["llm", "command"] = "llm" if self._mode() == "llm" else "command"
+        return HealthResponse(status=status, mode=mode, store=self.store, checks=checks)
 
     async def ready(self) -> ReadyResponse:
         """The cached verdict while it is fresh, else a new one."""

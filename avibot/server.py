@@ -59,7 +59,7 @@ def create_server_app(runtime: Runtime, settings: Settings) -> web.Application:
     ]
     setup_health(
         app,
-        HealthChecker(runtime.client, settings.llm, settings.redis.url, runtime.mode, runtime.store),
+        HealthChecker(runtime.client, settings.llm, settings.redis.url, lambda: runtime.mode, runtime.store),
     )
     agent = runtime.agent  # the composition root may know it: the proxy checks roles as the core does
     setup_proxy(app, runtime.client, runtime.turns, agent.access_settings, agent.default_tenant)

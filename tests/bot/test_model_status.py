@@ -10,9 +10,12 @@ import asyncio
 import socket
 import time
 
+from aiohttp.test_utils import TestClient, TestServer
+
 from avi.settings import AviSettings
 from avibot.config import LogSettings, RedisSettings, ServerSettings, Settings
 from avibot.factory import build_runtime
+from avibot.server import create_server_app
 from bot.events import Event, ModelStatusChanged
 from bot.history import HistorySettings
 from bot.model_loop import AgentSettings
@@ -58,7 +61,8 @@ async def wait_for(predicate: object, within: float) -> bool:
 
 async def test_ollama_down_at_start_is_probed_until_it_answers(sim: RunningSim) -> None:
     port = free_port()
-    runtime = await build_runtime(settings_for(sim, f"http://127.0.0.1:{port}"))
+    runtime_settings = settings_for(sim, f"http://127.0.0.1:{port}")
+    runtime = await build_runtime(runtime_settings)
     seen: list[Event] = []
     runtime.observers.subscribe(seen.append)
     try:
@@ -66,6 +70,15 @@ async def test_ollama_down_at_start_is_probed_until_it_answers(sim: RunningSim) 
         assert "probing" in runtime.llm_mode
         first = await runtime.turns.run(ask("which pools have unhealthy servers?"))
         assert first.reply.mode == "command"
+        health_app = TestClient(TestServer(create_server_app(runtime, runtime_settings)))
+        await health_app.start_server()
+        try:
+            assert (await (await health_app.get("/api/health")).json())["mode"] == "command"
+            async with running_fake_ollama(port=port) as fake:
+                assert await wait_for(lambda: runtime.agent.mode == "llm", within=5.0)
+                assert (await (await health_app.get("/api/health")).json())["mode"] == "llm"  # live
+        finally:
+            await health_app.close()
         async with running_fake_ollama(port=port) as fake:
             assert await wait_for(lambda: runtime.agent.mode == "llm", within=5.0)
             fake.script(Reply.say("All good."))
