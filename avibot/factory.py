@@ -23,6 +23,7 @@ from avisim import SimulatorConfig, create_app
 from bot.agent import Agent
 from bot.audit import AuditLog, MemoryAuditLog, RedisAuditLog
 from bot.dedup import channel_guards
+from bot.entities import EntityIndex
 from bot.events import Observers
 from bot.history import ConversationStore, MemoryConversationStore, RedisConversationStore
 from bot.model_status import ModelStatus, ollama_probe
@@ -173,8 +174,11 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
 
         observers = Observers()
         llm, model_status, llm_mode = await start_model_status(settings, stack, observers, use_llm)
+        ops = AviOperations(client)
+        entities = EntityIndex(ops, controller=controller)
+        stack.push_async_callback(entities.settle)  # background rebuilds end before the client closes
         agent = Agent(
-            ops=AviOperations(client),
+            ops=ops,
             catalogue=build_catalogue(),
             history=history,
             pending=pending,
@@ -187,6 +191,7 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
             observers=observers,
             controller=controller,
             model_status=model_status,
+            entities=entities,
         )
         deduper, locks = channel_guards(shared, prefix=settings.redis.prefix, ttl_seconds=DEDUP_SECONDS)
         if sqlite is not None:

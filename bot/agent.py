@@ -16,7 +16,15 @@ from typing import Any
 from avi.operations import AviOperations
 from bot.audit import AuditLog
 from bot.builtins import Builtins
-from bot.commands import CommandError, CoreCommand, ToolCommand, help_text, match_plain_english, parse_command
+from bot.commands import (
+    CommandError,
+    CoreCommand,
+    ToolCommand,
+    looks_like_prose,
+    parse_command,
+    plain_fallback,
+)
+from bot.entities import EntityIndex
 from bot.events import ActionEvent, Observers
 from bot.history import ConversationStore
 from bot.invocation import ToolInvoker
@@ -79,8 +87,10 @@ class Agent:
         observers: Observers | None = None,
         controller: str = "",
         model_status: ModelStatus | None = None,
+        entities: EntityIndex | None = None,
     ) -> None:
         self.ops = ops
+        self.entities = entities  # the controller's object names, for the fallback (bot/entities.py)
         self.catalogue = catalogue
         self.history = history
         self.pending = pending
@@ -133,7 +143,14 @@ class Agent:
         turn = self._turn(inbound)
         try:
             parsed = parse_command(inbound.text)
-            if isinstance(parsed, CommandError):
+            if isinstance(parsed, CommandError) and looks_like_prose(inbound.text):
+                # "metrics for the checkout vip": a sentence the grammar refused is a question
+                if self.loop is not None and self.model_status.up:
+                    async for event in self._llm_turn(turn):
+                        yield event
+                else:
+                    yield await self._fallback(turn, f"{self.offline_reason}; answering directly.", parsed)
+            elif isinstance(parsed, CommandError):
                 yield turn.finish(
                     "command",
                     [ErrorPart(message=parsed.message, hint=f"Usage: {parsed.usage}")],
@@ -277,13 +294,26 @@ class Agent:
         )
         return turn.finish("command", parts, outcome=Outcome.REFUSED if inv.refused else None)
 
-    async def _fallback(self, turn: TurnState, why: str) -> TurnResult:
-        """Command mode for a question, when the model cannot answer."""
+    async def _fallback(self, turn: TurnState, why: str, refused: CommandError | None = None) -> TurnResult:
+        """Command mode for a question, when the model cannot answer: the read it clearly asks for
+        (names checked against the controller's when the entity index is there), else a short "did
+        you mean" with a few commands; `refused`: the grammar's error, when the text was half a command."""
         note = f"_Command mode: {why}_"
-        match = match_plain_english(turn.inbound.text)
-        if match is not None:
-            return await self._tool_command(turn, match.tool, match.arguments, note=note)
-        return turn.finish("command", [TextPart(markdown=note), TextPart(markdown=help_text(None))])
+        tenant, names = turn.ctx.tenant, None
+        if self.entities is not None:
+            names = await self.entities.names(tenant)
+        answer = plain_fallback(turn.inbound.text, names)
+        if answer.missing and self.entities is not None:  # maybe created since: look once more
+            fresher = await self.entities.refresh_after_miss(tenant)
+            if fresher is not None and fresher is not names:
+                answer = plain_fallback(turn.inbound.text, fresher)
+        if answer.command is not None:
+            lines = "\n\n".join(line for line in (note, answer.note) if line)
+            return await self._tool_command(turn, answer.command.tool, answer.command.arguments, note=lines)
+        parts: list[Part] = [TextPart(markdown=note), TextPart(markdown=answer.text())]
+        if refused is not None:
+            parts.append(ErrorPart(message=refused.message, hint=f"Usage: {refused.usage}"))
+        return turn.finish("command", parts)
 
     # -- the model ----------------------------------------------------------------------------------
 

@@ -45,6 +45,8 @@ class Kind:
     list_tool: str | None = None
     get_tool: str | None = None
     unhealthy_tool: str | None = None
+    noun: str | None = None  # how the catalogue's tool names spell it: `disable_<noun>`, `create_<noun>`
+    name_patterns: tuple[str, ...] = ()  # regexes of names that usually are one of these (`*-pool`)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -60,6 +62,9 @@ class Verb:
     `unhealthy`); `prose` say it in a sentence but are no command (`drain` a server). Routing folds its
     words and prose into `topics` (empty: the tools list the words themselves). `writes`: it changes
     the controller, so the plain-English fallback never answers a sentence that contains one.
+    `phrases` say it in a sentence in several words, where `*` stands for up to four words of the
+    sentence ("take * offline"); `action` is how the catalogue's tool names spell it (`scale_out`
+    in `scale_out_pool`), so a write is routed to `<action>_<noun>` of the kind it is about.
     """
 
     key: str
@@ -68,6 +73,8 @@ class Verb:
     prose: tuple[str, ...] = ()
     leading: tuple[str, ...] = ()
     writes: bool = False
+    phrases: tuple[str, ...] = ()
+    action: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,11 +96,21 @@ class State:
 @dataclass(frozen=True)
 class Subject:
     """Something people ask about that is not an object kind (traffic, capacity, certificates, ...);
-    routing folds its words into `topics`."""
+    routing folds its words into `topics`. `tool`: the read that answers it, when there is one."""
 
     key: str
     words: tuple[str, ...]
     topics: tuple[str, ...]
+    tool: str | None = None
+
+
+@dataclass(frozen=True)
+class TypeName:
+    """What people call a controller object type that has no kind of its own (`se group` is a
+    `serviceenginegroup`); the generic tools (`list_objects`, `get_object`) read it."""
+
+    key: str
+    aliases: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -122,6 +139,7 @@ class Lexicon:
     subjects: tuple[Subject, ...]
     windows: tuple[Window, ...]  # shortest first
     change_words: tuple[str, ...]  # other words that ask for a change (restart, update, ...)
+    type_names: tuple[TypeName, ...] = ()
 
     def kind(self, key: str) -> Kind:
         return next(kind for kind in self.kinds if kind.key == key)
@@ -161,12 +179,22 @@ class Lexicon:
         words = [w for verb in self.verbs if verb.writes for w in (*verb.words, *verb.prose)]
         return tuple(dict.fromkeys((*words, *self.change_words)))
 
+    @cached_property
+    def type_aliases(self) -> dict[str, str]:
+        """The spelling key of every object-type alias -> the controller's type (`segroup` -> ...)."""
+        return {spelling_key(alias): t.key for t in self.type_names for alias in t.aliases}
+
+
+_SERVER_MENTIONS = (
+    "back end", "back ends", "backend", "backends", "member", "members", "node", "nodes", "host", "hosts",
+    "real server", "real servers",
+)  # fmt: skip
 
 KINDS: tuple[Kind, ...] = (
     Kind(
         "vs",
         aliases=("vs", "vss", "vses", "virtual service", "virtual services", "vservice", "vservices"),
-        mentions=("vip", "vips"),
+        mentions=("vip", "vips", "virtual server", "virtual servers"),
         hints=("app", "apps", "application", "applications", "listener", "site"),
         topics=("virtual", "vs"),
         title="Virtual services",
@@ -175,6 +203,8 @@ KINDS: tuple[Kind, ...] = (
         list_tool="list_virtual_services",
         get_tool="get_virtual_service",
         unhealthy_tool="list_unhealthy_virtual_services",
+        noun="virtual_service",
+        name_patterns=(r"vs[-_.].+", r".+[-_.]vs"),
     ),
     Kind(
         "pool",
@@ -187,6 +217,8 @@ KINDS: tuple[Kind, ...] = (
         list_tool="list_pools",
         get_tool="get_pool",
         unhealthy_tool="list_unhealthy_pools",
+        noun="pool",
+        name_patterns=(r".+[-_.]pool", r"pool[-_.].+"),
     ),
     Kind(
         "se",
@@ -198,28 +230,38 @@ KINDS: tuple[Kind, ...] = (
         metrics=True,
         list_tool="list_service_engines",
         get_tool="get_service_engine",
+        noun="service_engine",
+        name_patterns=(r"avi-se-\w+", r"se[-_]?\d+", r".+[-_]se[-_]?\d+"),  # `Avi-se-xxxxx`: the default
     ),
     Kind(
         "hm",
         aliases=("hm", "hms", "health monitor", "health monitors", "monitor", "monitors"),
+        mentions=("health check", "health checks", "healthcheck", "healthchecks"),
         hints=("check", "checks", "probe", "probes"),
         topics=("monitor",),
         title="Health monitors",
         object_type="healthmonitor",
         list_tool="list_health_monitors",
         get_tool="get_health_monitor",
+        noun="health_monitor",
+        name_patterns=(
+            r"hm[-_.].+",
+            r".+[-_.](hm|hc|monitor|check|probe)",
+            r"system-(http|https|tcp|udp|ping|dns)",
+        ),
     ),
     Kind(
         "server",  # a pool's member; no command object of its own (`unhealthy servers`)
         aliases=("server", "servers"),
-        mentions=("back end", "back ends", "member", "members", "node", "nodes", "host", "hosts"),
+        mentions=_SERVER_MENTIONS,
         topics=("server",),
         unhealthy_tool="list_unhealthy_servers",
+        noun="pool_server",
     ),
     Kind(
         "types",  # the catalogue of object types the generic tools take
         aliases=("types", "object types", "object type"),
-        mentions=("kinds of objects", "types of objects"),
+        mentions=("kinds of objects", "types of objects", "kinds of object", "kind of objects"),
         topics=("object", "type"),
         list_tool="list_object_types",
     ),
@@ -228,56 +270,113 @@ KINDS: tuple[Kind, ...] = (
 VERBS: tuple[Verb, ...] = (
     Verb("list", ("list", "ls")),
     Verb("show", ("show", "get", "describe", "info", "details", "status")),
-    Verb("enable", ("enable",), topics=("enable",), prose=("bring", "turn"), writes=True),
-    Verb("disable", ("disable",), topics=("disable",), prose=("drain", "shut", "turn"), writes=True),
-    Verb("scaleout", ("scaleout",), topics=("scale",), prose=("grow",), writes=True),
-    Verb("scalein", ("scalein",), topics=("scale",), prose=("shrink",), writes=True),
-    Verb("migrate", ("migrate", "move"), topics=("migrate",), writes=True),
-    Verb("switchover", ("switchover", "failover"), topics=("switchover",), writes=True),
+    Verb("enable", ("enable",), topics=("enable",), prose=("bring", "turn", "reenable", "activate"),
+         writes=True, action="enable", phrases=(
+             "turn on", "turn * on", "switch on", "switch * on", "bring * back", "bring * online",
+             "put * back",
+             "back in rotation", "back into rotation", "back online", "back into service", "re enable")),
+    Verb("disable", ("disable",), topics=("disable",), prose=("drain", "shut", "turn", "deactivate"),
+         writes=True, action="disable", phrases=(
+             "turn off", "turn * off", "switch off", "switch * off", "take * offline", "take * down",
+             "take * out of rotation", "take * out of service", "pull * out of rotation", "shut down",
+             "shut * down", "put * in maintenance", "maintenance mode")),
+    Verb("scaleout", ("scaleout",), topics=("scale",), prose=("grow",), writes=True, action="scale_out",
+         phrases=("scale out", "scale * out", "scale up", "scale * up", "add another service engine",
+                  "add another se", "add another engine", "one more service engine", "one more se",
+                  "more capacity", "more engines", "more service engines")),
+    Verb("scalein", ("scalein",), topics=("scale",), prose=("shrink",), writes=True, action="scale_in",
+         phrases=("scale in", "scale * in", "scale * back in", "scale down", "scale * down", "fewer engines",
+                  "fewer service engines", "less capacity")),
+    Verb("migrate", ("migrate", "move"), topics=("migrate",), prose=("relocate",), writes=True,
+         action="migrate", phrases=("move * to", "move * off", "move * onto")),
+    Verb("switchover", ("switchover", "failover"), topics=("switchover",), writes=True, action="switchover",
+         phrases=("fail over", "fail * over", "switch over", "switch * over", "to the standby",
+                  "to its standby", "to standby", "switch * to * standby")),
     Verb("metrics", ("metrics", "metric", "analytics", "stats"), topics=("metric",)),
     Verb("unhealthy", ("unhealthy", "down"), leading=("health",)),
-    Verb("create", ("create", "new"), writes=True),
-    Verb("delete", ("delete", "del"), writes=True),
-    Verb("add", ("add",), topics=("add", "scale"), writes=True),  # `pool add <pool> <server>`
-    Verb("remove", ("remove",), topics=("remove", "scale"), writes=True),
-    Verb("addserver", ("addserver",), writes=True),
-    Verb("removeserver", ("removeserver", "delserver", "deleteserver", "rmserver"), writes=True),
-    Verb("enableserver", ("enableserver",), writes=True),
-    Verb("disableserver", ("disableserver",), writes=True),
+    Verb("create", ("create", "new"), prose=("provision",), writes=True, action="create",
+         phrases=("spin up", "spin * up", "set up", "stand up", "add a", "add an", "add new", "make a",
+                  "make an", "make new", "build a", "build an")),
+    Verb("delete", ("delete", "del"), prose=("destroy", "decommission", "nuke", "drop"), writes=True,
+         action="delete", phrases=("get rid of", "tear down", "tear * down", "clean up", "remove the")),
+    Verb("add", ("add",), topics=("add", "scale"), prose=("join",), writes=True, action="add",
+         phrases=("put * into", "put * in", "join * to", "add * to")),  # `pool add <pool> <server>`
+    Verb("remove", ("remove",), topics=("remove", "scale"), prose=("drop",), writes=True, action="remove",
+         phrases=("take * out of", "pull * out of", "remove * from", "drop * from")),
+    Verb("addserver", ("addserver",), writes=True, action="add"),
+    Verb("removeserver", ("removeserver", "delserver", "deleteserver", "rmserver"), writes=True,
+         action="remove"),
+    Verb("enableserver", ("enableserver",), writes=True, action="enable"),
+    Verb("disableserver", ("disableserver",), writes=True, action="disable"),
+    Verb("update", ("update",), topics=("update",), writes=True, action="update",
+         prose=("change", "modify", "edit", "rename", "attach", "detach", "set"),
+         phrases=("point * at", "point * to", "switch * to use", "make * expect", "make * use")),
+    # `update`: no command form; a sentence for the model, routed to `update_<noun>`
     Verb("api", ("api",), topics=("generic",)),  # a raw controller call; a GET only reads
-)
+)  # fmt: skip
 
 _TROUBLE_TOPICS = ("unhealthy", "down")
 _DOWN_WORDS = (
     "unhealthy", "failing", "failed", "broken", "dead", "offline", "red", "bad", "outage", "not healthy",
-    "not up", "not working",
+    "not up", "not working", "on fire", "marked down", "erroring", "unreachable", "not responding",
+    "not serving", "flapping", "critical", "in trouble", "problem", "problems", "issue", "issues", "wrong",
+    "outages",
+    "trouble",
 )  # fmt: skip
 _TRAFFIC_WORDS = (
     "traffic", "throughput", "bandwidth", "latency", "requests", "performance", "statistics", "errors",
-    "connections", "graph", "trend",
+    "connections", "graph", "trend", "response time", "response times", "rtt", "timing", "timings",
+    "end to end", "rps", "requests per second", "requests per sec", "error rate", "5xx", "4xx", "spike",
+    "spikes", "slow", "slowness", "bytes", "bps", "hits", "concurrent connections", "apdex", "chart", "p50",
+    "p90", "p95", "p99", "percentile", "clients", "sessions", "connected clients",
+)  # fmt: skip
+
+_UP_WORDS = (
+    "healthy", "ok", "okay", "fine", "running", "working", "alive", "available", "green", "serving", "online",
+    "serving traffic", "taking traffic", "passing traffic",
+)  # fmt: skip
+_CERT_WORDS = (
+    "cert", "certs", "certificate", "certificates", "ssl", "tls", "expiry", "expire", "expires", "expiring",
+    "expired", "expiration",
+)  # fmt: skip
+_EVENT_WORDS = (
+    "event", "events", "event log", "log", "logs", "alert", "alerts", "history", "changed", "changes",
+    "happened", "happening", "audit trail", "timeline",
 )  # fmt: skip
 
 STATES: tuple[State, ...] = (
-    State("up", ("healthy", "ok", "okay", "fine", "running", "working", "alive", "available")),
+    State(
+        "up",
+        _UP_WORDS,
+    ),
     State("down", _DOWN_WORDS, trouble=True, topics=_TROUBLE_TOPICS),
     State("degraded", trouble=True, topics=_TROUBLE_TOPICS),
-    State("disabled"),
-    State("enabled"),
+    State("disabled", ("turned off", "switched off", "deactivated", "inactive", "not enabled")),
+    State("enabled", ("turned on", "switched on", "active")),
 )
 
 SUBJECTS: tuple[Subject, ...] = (
-    Subject("traffic", _TRAFFIC_WORDS, ("metric",)),  # what analytics measures; `metrics` names it too
+    Subject("traffic", _TRAFFIC_WORDS, ("metric",), tool="get_analytics"),  # `metrics` names it too
     Subject(
         "capacity",  # a service engine's resources
-        ("cpu", "memory", "load", "utilisation", "utilization", "capacity"),
+        ("cpu", "memory", "utilisation", "utilization", "capacity", "mem", "ram"),
         ("metric", "engine"),
     ),
+    Subject("load", ("load", "busy", "busiest", "loaded"), ("metric", "engine")),  # an engine's, or traffic
     Subject("health", ("health", "healthy"), ("unhealthy", "health")),
     Subject(
         "certificates",
-        ("cert", "certs", "certificate", "certificates", "ssl", "tls"),
-        ("certificate", "object"),
+        _CERT_WORDS,
+        ("certificate",),
+        tool="list_certificates",
     ),
+    Subject(
+        "events",  # what happened and who did it
+        _EVENT_WORDS,
+        ("event",),
+        tool="list_events",
+    ),
+    Subject("system", ("load balancer", "load balancers", "controller", "controllers"), ("object",)),
     Subject(
         "config",  # controller objects only the generic tools read
         ("tenant", "tenants", "cloud", "clouds", "profile", "profiles", "policy", "policies"),
@@ -286,9 +385,11 @@ SUBJECTS: tuple[Subject, ...] = (
 )
 
 WINDOWS: tuple[Window, ...] = (
-    Window("1h", ("1h", "60m"), units=("hour",), spans=("60 minutes",)),
+    Window("1h", ("1h", "60m"), units=("hour",), spans=("60 minutes",), phrases=("this hour",)),
     Window("6h", ("6h",), spans=("6 hours",)),
-    Window("24h", ("24h", "1d"), units=("day",), spans=("24 hours",), phrases=("today",)),
+    Window(
+        "24h", ("24h", "1d"), units=("day",), spans=("24 hours",), phrases=("today", "yesterday", "overnight")
+    ),
     Window("7d", ("7d", "1w"), units=("week",), spans=("7 days",), phrases=("this week",)),
 )
 
@@ -299,6 +400,26 @@ CHANGE_WORDS: tuple[str, ...] = (
     "replace", "renew", "rotate", "block", "allow", "purge", "flush",
 )  # fmt: skip
 
+TYPE_NAMES: tuple[TypeName, ...] = (
+    TypeName("serviceenginegroup", ("se group", "se groups", "service engine group", "engine groups")),
+    TypeName("poolgroup", ("pool group", "pool groups")),
+    TypeName("sslkeyandcertificate", ("cert", "certs", "certificate", "certificates", "tls cert")),
+    TypeName("sslprofile", ("ssl profile", "ssl profiles", "tls profile", "tls profiles")),
+    TypeName("applicationprofile", ("app profile", "app profiles", "application profile")),
+    TypeName("networkprofile", ("network profile", "network profiles", "tcp profile", "tcp profiles")),
+    TypeName("applicationpersistenceprofile", ("persistence profile", "persistence profiles")),
+    TypeName("httppolicyset", ("http policy", "http policies", "http policy set", "http policy sets")),
+    TypeName("wafpolicy", ("waf policy", "waf policies")),
+    TypeName("vrfcontext", ("vrf", "vrfs", "vrf context", "vrf contexts")),
+    TypeName("ipaddrgroup", ("ip group", "ip groups", "ip address group", "ip address groups")),
+    TypeName("stringgroup", ("string group", "string groups")),
+    TypeName("tenant", ("tenant", "tenants")),
+    TypeName("cloud", ("cloud", "clouds")),
+    TypeName("user", ("user", "users", "user account", "user accounts")),
+    TypeName("network", ("network", "networks", "subnet", "subnets")),
+    TypeName("vsvip", ("vsvip", "vsvips")),
+)  # fmt: skip
+
 LEXICON = Lexicon(
     kinds=KINDS,
     verbs=VERBS,
@@ -306,4 +427,5 @@ LEXICON = Lexicon(
     subjects=SUBJECTS,
     windows=WINDOWS,
     change_words=CHANGE_WORDS,
+    type_names=TYPE_NAMES,
 )

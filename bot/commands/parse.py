@@ -67,8 +67,13 @@ def _core(head: str, rest: list[str]) -> Command | None:
     return None
 
 
+_METRICS_FILLER = ("for", "of", "on")
+
+
 def _metrics(words: list[str]) -> ToolCommand:
-    """`metrics <vs> [window]`, `metrics pool|se|vs <name> [window]`."""
+    """`metrics <vs> [window]`, `metrics pool|se|vs <name> [window]`; `metrics for <vs>` too."""
+    if len(words) > 1 and words[0].lower() in _METRICS_FILLER:
+        words = words[1:]
     obj, n = kind_at(words, 0, OBJECTS)
     if obj is not None and lexicon.LEXICON.kind(obj).metrics and len(words) > n:
         return tool_command(FORMS[(obj, "metrics")], words[n:])
@@ -93,7 +98,7 @@ def _api(text: str) -> ToolCommand:
         raise UsageError("api needs a path", USAGE_API)
     method, target, body = (m.group(1) or "GET").upper(), m.group(2), m.group(3)
     path, _, query = target.partition("?")
-    path = "/" + re.sub(r"^(?:https?://[^/]+)?/?(?:api/)?", "", path)
+    path = "/api/" + re.sub(r"^(?:https?://[^/]+)?/?(?:api/)?", "", path)  # the controller's paths: /api/...
     args: dict[str, Any] = {"method": method, "path": path}
     if query:
         args["query"] = query
@@ -103,11 +108,11 @@ def _api(text: str) -> ToolCommand:
 
 
 def _object_first(obj: str, words: list[str]) -> ToolCommand | None:
-    """`vs list`, `pool show web-pool`, `vs` (= list)."""
+    """`vs list`, `pool show web-pool`, `vs` (= list), `pool health` (= `pool unhealthy`)."""
     if not words or obj == "types":
         return tool_command(FORMS[(obj, "list")], words)
     word = token_key(words[0])
-    verb = lexicon.LEXICON.verb_names.get(word)
+    verb = lexicon.LEXICON.verb_names.get(word) or lexicon.LEXICON.leading_names.get(word)
     verb = OBJECT_VERBS.get((obj, verb or word), verb)
     form = FORMS.get((obj, verb or ""))
     if form is None and len(words) > 2:
@@ -124,6 +129,8 @@ def _verb_first(verb: str, words: list[str]) -> ToolCommand | None:
     anything that does not fit exactly is left to the LLM (None) rather than called an error.
     """
     obj, n = kind_at(words, 0, OBJECTS)
+    if object_type_at(words, 0)[1] > n:
+        obj = None  # `show se group x`: a type named in more words than the kind it starts with
     rest = words[n:]
     if obj is not None:
         list_flags = FORMS[(obj, "list")].flags
@@ -155,6 +162,8 @@ def _parse(text: str) -> Command | None:
     if not words:
         return None
     obj, n = kind_at(words, 0, OBJECTS)  # first: "health monitors" is an object, not `health`
+    if obj is not None and object_type_at(words, 0)[1] > n:  # `se groups`: another type
+        return _verb_first("show", words)
     if obj is not None:
         return _object_first(obj, words[n:])
     lex = lexicon.LEXICON

@@ -1,231 +1,201 @@
-"""Plain-English fallback for when the LLM is unreachable: a few unambiguous questions, one read each.
+"""Plain-English fallback for when the LLM is unreachable: the one read a question clearly asks for.
 
-Deliberately narrow. It answers only questions that clearly map to ONE read tool ("show me all pools",
-"is web-vs up?", "which pools have unhealthy servers?"), never a write (changes only through explicit
-commands, which show their exact effect and ask for confirmation), and returns None whenever unsure,
-so the agent answers with command-mode help instead of guessing. Its words (object names, states,
-metric words, windows, change verbs) are the lexicon's; only the sentence shapes are here.
+It reads the sentence (`bot.commands.reading`: kinds, names, states, windows, filters, all from the
+lexicon), ranks what it asks for (`bot.commands.intents`) and answers the best read when it is sure
+and clearly ahead of the next ("latency of web-vs last hour", "is the checkout pool up?", "which
+pools have unhealthy servers?"). It never answers a write (changes only through explicit commands,
+which show their exact effect and ask for confirmation), nor a "why" (a diagnosis is the model's
+job). When unsure it says so and offers two or three concrete commands instead of guessing.
+
+With the controller's names (`NameLookup`, bot/entities.py) it knows which names exist and of what
+kind: "is the checkout pool healthy?" finds `checkout-pool`, and a name it does not know is met with
+the names that are close ("did you mean checkout-prod-pool?").
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
 
 from bot import lexicon
-from bot.commands.models import ToolCommand
-from bot.commands.words import strip_address
+from bot.commands.intents import Intent, best_read, rank_intents
+from bot.commands.models import CommandError, ToolCommand
+from bot.commands.parse import parse_command
+from bot.commands.reading import STOPWORDS, NameLookup, Reading, read_sentence
+from bot.commands.vocabulary import kind_by_pattern, vocabulary
+
+DEFAULT_SUGGESTIONS = ("vs list", "unhealthy", "help")
 
 
-def _spelled(name: str) -> str:
-    """A pattern for a lexicon name, where a space may also be a hyphen, an underscore or nothing."""
-    return r"[\s_-]?".join(re.escape(part) for part in name.split())
+@dataclass
+class Fallback:
+    """What the fallback makes of a sentence: a read to run, or what to say and which commands to offer."""
+
+    command: ToolCommand | None
+    suggestions: list[str] = field(default_factory=list)
+    note: str = ""  # a line for the person ("Taking `checkout-pool` for checkout.")
+    missing: str | None = None  # a name the controller's names did not have (a fresher list may)
+
+    def text(self) -> str:
+        """The answer when there is no read to run: short, with the commands to try."""
+        lead = self.note or "I can't tell what you need without the model."
+        shown = ", ".join(f"`{c}`" for c in self.suggestions[:3])
+        return f"{lead} Did you mean: {shown}? (`help` lists every command.)" if shown else lead
 
 
-def _phrase(text: str) -> str:
-    """A pattern for a phrase of prose (`7 days`): its words, any spaces between them."""
-    return r"\s+".join(re.escape(part) for part in text.split())
+def _is_read(command: ToolCommand) -> bool:
+    if command.tool == "execute_generic_operation":
+        return str(command.arguments.get("method", "GET")).upper() == "GET"
+    return command.tool.startswith(("list_", "get_"))
 
 
-def _word(names: Iterable[str]) -> str:
-    """Any of `names` as a whole word: `vs` matches in "vs web" but not in "web-vs"."""
-    return rf"(?<![\w.:/-])(?:{'|'.join(_spelled(name) for name in names)})(?![\w.:/-])"
+def _vocabulary_name(command: ToolCommand) -> bool:
+    """A command whose name is a word of the lexicon ("show se events"): prose, not a name."""
+    name = command.arguments.get("name")
+    if not isinstance(name, str):
+        return False
+    key = lexicon.spelling_key(name)
+    entries = vocabulary(lexicon.LEXICON).phrases.get(key, [])
+    return any(role in ("subject", "kind", "mention", "state", "type") for role, _, _ in entries)
 
 
-def _one_of(words: Iterable[str]) -> str:
-    return "|".join(_phrase(word) for word in words)
+def _parsed(text: str) -> ToolCommand | None:
+    """What the command grammar makes of the text, when it is a read with a real name."""
+    parsed = parse_command(text)
+    if isinstance(parsed, ToolCommand) and _is_read(parsed) and not _vocabulary_name(parsed):
+        return parsed
+    return None
 
 
-@dataclass(frozen=True)
-class _Patterns:
-    """The fallback's patterns, derived from one lexicon."""
-
-    categories: dict[str, str]  # kind -> its names; the kinds a question can be about (they have a get)
-    aliases: dict[str, str]  # kind -> its aliases only: what a listing must name ("vips" lists nothing)
-    any_category: str
-    object_types: str  # the types catalogue, asked for as a whole ("what object types are there")
-    servers: str
-    bad: str
-    state: str
-    write: re.Pattern[str]
-    measures: str  # "metrics for web-vs", "traffic of pool p"
-    capacity: str  # "cpu of se-1"
-    windows: tuple[tuple[str, str], ...]  # (pattern, window), the longest window first
+# -- suggestions: the commands that would answer each intent ----------------------------------------
 
 
-@lru_cache(maxsize=8)
-def _patterns(lex: lexicon.Lexicon) -> _Patterns:
-    kinds = [kind for kind in lex.kinds if kind.get_tool]
-    categories = {kind.key: _word(kind.names) for kind in kinds}
-    states = lex.states
-    return _Patterns(
-        categories=categories,
-        aliases={kind.key: _word(kind.aliases) for kind in kinds},
-        any_category="|".join(f"(?:{pattern})" for pattern in categories.values()),
-        object_types=_word(lex.kind("types").names),
-        servers=_word(lex.kind("server").names),
-        bad=rf"\b({_one_of(name for s in states if s.trouble for name in s.names)})\b",
-        state=f"(?:{_one_of(name for s in states for name in s.names)})",
-        write=re.compile(rf"\b({'|'.join(map(re.escape, lex.write_words))})\b"),
-        measures=_one_of((*lex.verb("metrics").words, *lex.subject("traffic").words)),
-        capacity=_one_of(lex.subject("capacity").words),
-        windows=tuple((_window(w), w.key) for w in reversed(lex.windows)),  # two named: the longer wins
+def _command_for(intent: Intent, r: Reading) -> str | None:
+    """The command that runs this intent's read (or asks for its write), when the grammar has one."""
+    args, kind = intent.arguments, (intent.kinds[0] if intent.kinds else "vs")
+    name = args.get("name") or (r.name.name if r.name else None)
+    if intent.key == "analytics" and name:
+        entity = {"pool": "pool ", "serviceengine": "se "}.get(str(args.get("entity_type")), "")
+        return f"metrics {entity}{name} {args.get('window', '1h')}"
+    if intent.key == "status" and name:
+        return f"{kind} show {name}"
+    if intent.key == "health":
+        if intent.tool == "list_service_engines":
+            return "se list --down"
+        return {"list_unhealthy_pools": "unhealthy pools", "list_unhealthy_servers": "unhealthy servers"}.get(
+            intent.tool or "", "unhealthy"
+        )
+    if intent.key == "list":
+        filter_ = f" {args['name_contains']}" if args.get("name_contains") else ""
+        return f"{kind} list{filter_}" if kind in ("vs", "pool", "se", "hm") else None
+    if intent.key == "types":
+        return "types"
+    if intent.key == "objects":
+        suffix = f" {args['name']}" if args.get("name") else ""
+        return f"show {args['object_type']}{suffix}"
+    if intent.key == "generic":
+        return f"api GET {args['path']}"
+    if intent.key == "write" and intent.verb and name:
+        verb = {"scaleout": "scaleout", "scalein": "scalein"}.get(intent.verb, intent.verb)
+        if kind in ("server", "pool") and r.ips and intent.verb in ("enable", "disable", "add", "remove"):
+            return f"pool {verb}-server {name} {r.ips[0]}"
+        if kind == "vs" and verb in ("enable", "disable", "scaleout", "scalein", "migrate", "switchover",
+                                     "delete"):  # fmt: skip
+            target = next(
+                (g.name for g in r.names if g.name != name and kind_by_pattern(g.name) == "se"), None
+            )
+            return f"vs {verb} {name}" + (f" to {target}" if verb == "migrate" and target else "")
+    return None
+
+
+def _suggest(intents: list[Intent], r: Reading, names: list[str] | None = None) -> list[str]:
+    out: list[str] = []
+    for intent in intents[:4]:
+        for name in names or [""]:
+            guessed = intent
+            if name:
+                args = {**intent.arguments, "name": name}
+                guessed = Intent(intent.key, intent.score, intent.tool, args, intent.verb, intent.kinds)
+            command = _command_for(guessed, r)
+            if command and command not in out and not isinstance(parse_command(command), CommandError):
+                out.append(command)
+    return out[:3] or list(DEFAULT_SUGGESTIONS)
+
+
+# -- names the controller has -----------------------------------------------------------------------
+
+
+def _link(intent: Intent, names: NameLookup) -> tuple[Intent | None, str, list[str], str | None]:
+    """Check the intent's name against the controller's: the intent to run (None: ask), a note, the
+    close names to offer, and the name when it is not the controller's (a name with none close is run
+    as asked: the tool says it is not found)."""
+    name = intent.arguments.get("name")
+    kind = intent.kinds[0] if intent.kinds else None
+    if intent.key == "analytics":
+        entity = intent.arguments.get("entity_type")
+        kind = next((k.key for k in lexicon.LEXICON.kinds if k.object_type == entity), None)
+    if not isinstance(name, str) or kind not in ("vs", "pool", "se", "hm"):
+        return intent, "", [], None
+    if any(k == kind for k, _ in names.kinds_of(name)):
+        return intent, "", [], None
+    close = [n for _, n in names.close(name, kind)]
+    if len(close) == 1 and _derived(name, close[0]):
+        intent.arguments = {**intent.arguments, "name": close[0]}
+        return intent, f"Taking `{close[0]}` for {name}.", [], None
+    if close:
+        title = lexicon.LEXICON.kind(kind).title or kind
+        shown = " or ".join(f"`{n}`" for n in close[:3])
+        return None, f"I found no {title.lower()[:-1]} named `{name}`; did you mean {shown}?", close[:3], name
+    return intent, "", [], name
+
+
+def _derived(word: str, name: str) -> bool:
+    """`checkout` for `checkout-pool`: the name is the word plus a kind word or separator."""
+    word, name = word.lower(), name.lower()
+    if word == name:
+        return True
+    rest = name.replace(word, "", 1).strip("-_. ")
+    return word in name and (not rest or rest in ("pool", "vs", "se", "hm", "vip", "monitor", "hc"))
+
+
+# -- the fallback ------------------------------------------------------------------------------------
+
+
+def plain_fallback(text: str, names: NameLookup | None = None) -> Fallback:
+    """The read to run for `text`, or what to say instead (see the module docstring)."""
+    if parsed := _parsed(text):
+        return Fallback(parsed)
+    r = read_sentence(text, names)
+    if not r.low:
+        return Fallback(None, list(DEFAULT_SUGGESTIONS))
+    intents = rank_intents(r)
+    chosen = best_read(intents)
+    if chosen is None:
+        lead = ""
+        if any(i.writes for i in intents):
+            lead = "Changes need an exact command (it shows what will change and asks to confirm)."
+        elif r.why:
+            lead = "Working out why needs the model; these show the facts."
+        return Fallback(None, _suggest(intents, r), lead)
+    note, close, missing = "", list[str](), None
+    if names is not None:
+        linked, note, close, missing = _link(chosen, names)
+        if linked is None:
+            return Fallback(None, _suggest([chosen, *intents], r, close), note, missing)
+    assert chosen.tool is not None
+    return Fallback(
+        ToolCommand(tool=chosen.tool, arguments=dict(chosen.arguments)), note=note, missing=missing
     )
 
 
-def _window(window: lexicon.Window) -> str:
-    """ "last 24 hours", "past day", "today", "24h"."""
-    alone = [rf"\b{_phrase(p)}\b" for p in (*window.phrases, *window.short)]
-    if spoken := (*window.units, *window.spans):
-        alone.append(rf"\b(?:last|past)\s+(?:{_one_of(spoken)})\b")
-    return "|".join(alone)
-
-
-_NAME = r"(?P<name>[\w][\w.:/-]*)"
-
-_NOT_NAMES = {
-    "it", "this", "that", "these", "those", "everything", "anything", "something", "all", "the", "my", "our",
-    "there", "they", "them", "we", "you", "i", "any", "each", "every", "some", "up", "down", "things",
-    "stuff", "everyone", "status", "health", "state",
-}  # fmt: skip
-
-# Words that carry no meaning in "show me all the pools"; what remains must be one object word.
-_FILLER = {
-    "show", "list", "get", "display", "give", "me", "all", "the", "of", "my", "our", "please", "what", "are",
-    "which", "there", "how", "many", "do", "we", "have", "i", "can", "see", "view", "every", "current",
-    "configured", "existing", "a", "an", "us", "you", "could", "would", "your", "is", "tell", "about", "know",
-    "lookup", "look", "up", "at", "find", "count", "any", "available", "defined", "here", "now", "currently",
-}  # fmt: skip
-
-
-def _normalize(text: str) -> str:
-    body, _ = strip_address(text)
-    body = body.lower().replace("\u2019", "'")
-    for short, full in (
-        ("what's", "what is"),
-        ("how's", "how is"),
-        ("isn't", "is not"),
-        ("aren't", "are not"),
-    ):
-        body = body.replace(short, full)
-    body = re.sub(r"[?!,;]+", " ", body)
-    return re.sub(r"\s+", " ", body).strip().rstrip(".")
-
-
-def _categories(p: _Patterns, text: str) -> set[str]:
-    return {cat for cat, pattern in p.categories.items() if re.search(pattern, text)}
-
-
-def _cat_of(p: _Patterns, word: str | None) -> str | None:
-    if not word:
-        return None
-    return next(cat for cat, pattern in p.categories.items() if re.fullmatch(pattern, word))
-
-
-def _is_name(p: _Patterns, word: str) -> bool:
-    return word not in _NOT_NAMES and not re.fullmatch(p.any_category, word)
-
-
-def _cat(p: _Patterns) -> str:
-    """An optional kind word before a name: "pool web-pool", "web-pool"."""
-    return rf"(?:(?P<cat>{p.any_category})\s+)?"
-
-
-def _call(tool: str | None, **arguments: object) -> ToolCommand | None:
-    """A call of the lexicon's `tool` for a kind, or None when the kind has no such read."""
-    return ToolCommand(tool=tool, arguments=arguments) if tool else None
-
-
-# -- rules: each returns a ToolCommand, or None to let the next rule try -------------------------
-
-Rule = Callable[[lexicon.Lexicon, _Patterns, str, set[str]], ToolCommand | None]
-
-
-def _metrics(lex: lexicon.Lexicon, p: _Patterns, text: str, cats: set[str]) -> ToolCommand | None:
-    """ "metrics for web-vs", "traffic of pool web-pool over the last day"."""
-    m = re.search(rf"\b(?:{p.measures})\s+(?:for|of|on)\s+(?:the\s+)?{_cat(p)}{_NAME}", text)
-    measured = {kind.key for kind in lex.kinds if kind.metrics}
-    if not m or not _is_name(p, m["name"]) or cats - measured:
-        return None
-    kind = lex.kind(_cat_of(p, m["cat"]) or "vs")
-    args: dict[str, object] = {"entity_type": kind.object_type, "name": m["name"]}
-    window = next((w for pattern, w in p.windows if re.search(pattern, text)), None)
-    if window:
-        args["window"] = window
-    return ToolCommand(tool="get_analytics", arguments=args)
-
-
-def _capacity(lex: lexicon.Lexicon, p: _Patterns, text: str, cats: set[str]) -> ToolCommand | None:
-    """ "cpu of service engines", "memory of se-1"."""
-    if not re.search(rf"\b(?:{p.capacity})\b", text) or cats - {"se"}:
-        return None
-    se = lex.kind("se")
-    m = re.search(rf"\b(?:of|on|for)\s+(?:the\s+)?(?:{p.categories['se']}\s+)?{_NAME}$", text)
-    if m and _is_name(p, m["name"]):
-        return _call(se.get_tool, name=m["name"])
-    return _call(se.list_tool) if "se" in cats else None
-
-
-def _status(lex: lexicon.Lexicon, p: _Patterns, text: str, cats: set[str]) -> ToolCommand | None:
-    """One named object: "is web-vs up", "status of vs web-vs", "show pool web-pool", "how is web-vs"."""
-    cat = _cat(p)
-    patterns = (
-        rf"^(?:is|are)\s+(?:the\s+)?{cat}{_NAME}\s+{p.state}$",
-        rf"^(?:what is\s+)?(?:the\s+)?(?:status|state|health|details?|info|config(?:uration)?)"
-        rf"\s+(?:of|for|on)\s+(?:the\s+)?{cat}{_NAME}$",
-        rf"^how is\s+(?:the\s+)?{cat}{_NAME}(?:\s+doing)?$",
-        rf"^(?:show|get|describe|display)(?:\s+me)?\s+(?:the\s+)?(?P<cat>{p.any_category})\s+{_NAME}$",
-        rf"^(?:tell me about|what about)\s+(?:the\s+)?{cat}{_NAME}$",
-    )
-    for pattern in patterns:
-        m = re.search(pattern, text)
-        if m and _is_name(p, m["name"]):
-            return _call(lex.kind(_cat_of(p, m["cat"]) or "vs").get_tool, name=m["name"])
-    return None
-
-
-def _unhealthy(lex: lexicon.Lexicon, p: _Patterns, text: str, cats: set[str]) -> ToolCommand | None:
-    """ "which pools have unhealthy servers", "what's down", "list service engines that are down"."""
-    if not re.search(p.bad, text):
-        return None
-    if re.search(p.servers, text) and cats <= {"pool"}:
-        return _call(lex.kind("server").unhealthy_tool)
-    if cats == {"se"}:  # engines have no unhealthy read of their own: the list, filtered
-        return _call(lex.kind("se").list_tool, oper_state="down")
-    if len(cats) == 1:
-        return _call(lex.kind(next(iter(cats))).unhealthy_tool)
-    generic = r"^(?:what|which|anything|is anything|is there anything|are there any|any|show me|list)\b"
-    if not cats and re.search(generic, text) and len(text.split()) <= 6:
-        return _call(lex.kind("vs").unhealthy_tool)
-    return None
-
-
-def _listing(lex: lexicon.Lexicon, p: _Patterns, text: str, cats: set[str]) -> ToolCommand | None:
-    """ "show me all pools", "list virtual services", "how many service engines do we have"."""
-    rest = " ".join(w for w in text.split() if w not in _FILLER)
-    if re.fullmatch(p.object_types, rest):
-        return _call(lex.kind("types").list_tool)
-    if len(cats) == 1 and re.fullmatch(p.aliases[cat := next(iter(cats))], rest):
-        return _call(lex.kind(cat).list_tool)
-    return None
-
-
-RULES: tuple[Rule, ...] = (_metrics, _capacity, _status, _unhealthy, _listing)
-
-
-def match_plain_english(text: str) -> ToolCommand | None:
+def match_plain_english(text: str, names: NameLookup | None = None) -> ToolCommand | None:
     """The one read a plain-English question clearly asks for, or None (never a write)."""
-    lex = lexicon.LEXICON
-    p = _patterns(lex)
-    body = _normalize(text)
-    if not body or p.write.search(body):
-        return None
-    cats = _categories(p, body)
-    if len(cats) > 1:
-        return None
-    for rule in RULES:
-        if (found := rule(lex, p, body, set(cats))) is not None:
-            return found
-    return None
+    return plain_fallback(text, names).command
+
+
+def looks_like_prose(text: str) -> bool:
+    """Whether text the grammar refused reads as a sentence ("metrics for the checkout vip") rather
+    than a mistyped command ("vs show"): it has the glue words of a sentence."""
+    r = read_sentence(text)
+    glue = [w for w in r.low if w in STOPWORDS and not re.search(r"[-_.\d]", w)]
+    return len(glue) >= 1 and len(r.low) >= 3

@@ -54,11 +54,15 @@ def kind_at(words: list[str], i: int, kinds: Collection[str] | None = None) -> t
 
 
 def object_type_at(words: list[str], i: int) -> tuple[str | None, int]:
-    """A controller object type at words[i] (`tenant`, `tenants`, `sslkeyandcertificate`, `vs vip`)."""
+    """A controller object type at words[i] (`tenant`, `tenants`, `sslkeyandcertificate`, `vs vip`),
+    or a lexicon name of one (`se group` is a `serviceenginegroup`)."""
+    aliases = lexicon.LEXICON.type_aliases
     for n in (3, 2, 1):
         if i + n <= len(words):
             joined = "".join(token_key(w) for w in words[i : i + n])
             for candidate in (joined, joined.removesuffix("s")):
                 if candidate in OBJECT_TYPES:
                     return candidate, n
+            if n > 1 and joined in aliases:
+                return aliases[joined], n
     return None, 0

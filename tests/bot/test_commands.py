@@ -197,13 +197,13 @@ TOOL_CASES: list[tuple[str, str, dict[str, Any]]] = [
     (
         "api GET /api/cloud?name=Default-Cloud",
         "execute_generic_operation",
-        {"method": "GET", "path": "/cloud", "query": "name=Default-Cloud"},
+        {"method": "GET", "path": "/api/cloud", "query": "name=Default-Cloud"},
     ),
-    ("api /virtualservice", "execute_generic_operation", {"method": "GET", "path": "/virtualservice"}),
+    ("api /virtualservice", "execute_generic_operation", {"method": "GET", "path": "/api/virtualservice"}),
     (
         'api patch /pool/p1 {"enabled": false}',
         "execute_generic_operation",
-        {"method": "PATCH", "path": "/pool/p1", "body": '{"enabled": false}'},
+        {"method": "PATCH", "path": "/api/pool/p1", "body": '{"enabled": false}'},
     ),
 ]
 

@@ -1,0 +1,322 @@
+"""`rank_intents`: what a sentence asks for, best first, each with the read that answers it.
+
+From a `Reading` (bot/commands/reading.py): metrics of one object, what is unhealthy, the status of
+one object, a listing, events, certificates, other object types, a raw API call, or a change (a write
+verb and the kinds it may be about). Each intent has a score in 0..1: near 1 when the sentence says it
+plainly ("latency of web-vs last hour"), lower when it is a guess. The plain-English fallback answers
+the best one when it is sure enough; the router offers the tools of the best few first.
+
+A question about metrics, errors, throughput, latency or a time window is about analytics even when it
+names a virtual service; a "why" question is a diagnosis, which only the model can make, so every read
+scores lower then (the router still offers the tools).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot import lexicon
+from bot.commands.reading import Mention, NameGuess, Reading, object_type_in
+from bot.commands.vocabulary import kind_by_pattern
+
+SURE = 0.7  # the fallback answers an intent at least this sure ...
+MARGIN = 0.1  # ... and this much surer than the best intent for another tool
+_WHY = 0.35
+_NO_HEALTHY = re.compile(
+    r"\b(?:no|without(?: any)?|zero|none of the)\s+(?:healthy|up|working|live)\b"
+    r"|\ball (?:servers|members) down\b"
+)
+_PRONOUN = re.compile(r"^(?:is|are|was|were)\s+(?:it|that|this|they|those|these)\b|^(?:it|that|this|they)\b")
+_WHO_DID = re.compile(r"\bwho\b(?:\s+\S+){0,2}\s+\w+ed\b")
+
+
+@dataclass
+class Intent:
+    """One thing the sentence may ask for. `tool` and `arguments`: the read that answers it (None for a
+    write: the router finds `<verb action>_<kind noun>` in the catalogue). `kinds`: what it is about,
+    likeliest first. `complete`: the read has every argument it needs."""
+
+    key: str  # analytics | health | status | list | events | certificates | objects | types | generic | write
+    score: float
+    tool: str | None = None
+    arguments: dict[str, Any] = field(default_factory=dict)
+    verb: str | None = None
+    kinds: tuple[str, ...] = ()
+    complete: bool = True
+
+    @property
+    def writes(self) -> bool:
+        return self.key == "write"
+
+
+def _kind(r: Reading, guess: NameGuess) -> str | None:
+    """The kind of the object a name names: said next to it, known, by its shape, or by context."""
+    if guess.kind:
+        return guess.kind
+    if found := kind_by_pattern(guess.name):
+        return found
+    i = guess.position
+    if (
+        i >= 2
+        and r.low[i - 1] in ("of", "in", "behind", "for")
+        and any(m.key == "server" and m.end == i - 1 for m in r.mentions)
+    ):
+        return "pool"  # "servers in web", "members of checkout": a pool's
+    said = [k for k in _subject_kinds(r) if lexicon.LEXICON.kind(k).get_tool]
+    return said[0] if len(said) == 1 else None
+
+
+def _asked(r: Reading, m: Mention) -> bool:
+    """A kind the sentence asks for about a named object ("which se is web on": web's engine)."""
+    return (
+        m.start > 0
+        and r.low[m.start - 1] in ("which", "what")
+        and m.end < len(r.low)
+        and any(g.position > m.end and g.score >= 0.5 for g in r.names)
+    )
+
+
+def _subject_kinds(r: Reading) -> list[str]:
+    """Kinds the sentence is about, in sentence order; not one it asks for (see `_asked`)."""
+    out = []
+    for m in r.mentions:
+        if m.role in ("kind", "mention") and not _asked(r, m) and m.key not in out:
+            out.append(m.key)
+    return out
+
+
+def _name(r: Reading, least: float = 0.4) -> NameGuess | None:
+    guess = r.name
+    return guess if guess is not None and guess.score >= least else None
+
+
+def _entity(kind: str | None) -> str:
+    lex = lexicon.LEXICON
+    chosen = lex.kind(kind) if kind else None
+    return (
+        chosen if chosen is not None and chosen.metrics else lex.kind("vs")
+    ).object_type or "virtualservice"
+
+
+def _writes(r: Reading, kinds: list[str], name_kind: str | None) -> list[Intent]:
+    order = list(kinds)
+    if name_kind and name_kind not in order:
+        order.append(name_kind)
+    if r.ips and not set(kinds) - {"server", "pool"}:
+        order[:0] = ["server", "pool"]  # "drain 10.0.0.5": a pool's server
+    elif r.ips:
+        order += ["server", "pool"]
+    order = list(dict.fromkeys([*order, "vs"]))
+    out = [Intent("write", s, verb=v, kinds=tuple(order)) for v, s in r.verbs.items()]
+    if r.path and r.method and r.method != "GET":
+        out.append(Intent("write", 1.0, "execute_generic_operation", {"method": r.method, "path": r.path}))
+    return out
+
+
+def _analytics(r: Reading, guess: NameGuess | None, kind: str | None) -> list[Intent]:
+    subjects = set(r.keys("subject"))
+    measured = "traffic" in subjects or r.has("verb", "metrics")
+    engine_words = "capacity" in subjects
+    load = "load" in subjects  # an engine's load, or a service's traffic ("how busy is web")
+    if load and not engine_words:
+        if "se" in r.kinds or kind == "se" or guess is None:
+            engine_words = True
+        else:
+            measured = True
+    capacity = engine_words and not measured
+    out: list[Intent] = []
+    window = {"window": r.window} if r.window else {}
+    lex = lexicon.LEXICON
+    if measured:
+        if guess is not None:
+            args = {"entity_type": _entity(kind), "name": guess.name}
+            out.append(Intent("analytics", 0.85 + 0.05 * bool(r.window), "get_analytics", {**args, **window}))
+        else:
+            out.append(Intent("analytics", 0.45, "get_analytics", window, complete=False))
+    if capacity:
+        engines = "se" in r.kinds or kind == "se" or (guess is not None and kind is None)
+        se = lex.kind("se")
+        if guess is not None and guess.score < 0.5:
+            guess = None
+        if guess is not None and engines:
+            series = Intent("analytics", 0.6, "get_analytics", {"entity_type": se.object_type,
+                                                                 "name": guess.name, **window})  # fmt: skip
+            one = Intent("status", 0.82, se.get_tool, {"name": guess.name}, kinds=("se",))
+            if r.window:
+                series.score, one.score = 0.88, 0.6
+            out += [series, one]
+        elif guess is not None and kind in ("vs", "pool"):
+            args = {"entity_type": _entity(kind), "name": guess.name, **window}
+            out.append(Intent("analytics", 0.75, "get_analytics", args))
+        elif not [k for k in r.kinds if k != "se"]:
+            out.append(Intent("list", 0.85, se.list_tool, kinds=("se",)))
+    if not (measured or capacity) and r.window and guess is not None and "events" not in subjects:
+        args = {"entity_type": _entity(kind), "name": guess.name, **window}
+        out.append(Intent("analytics", 0.6, "get_analytics", args))
+    return out
+
+
+def _health(r: Reading, guess: NameGuess | None) -> list[Intent]:
+    lex = lexicon.LEXICON
+    states = r.keys("state")
+    trouble = any(lex.state(s).trouble for s in states) or bool(_NO_HEALTHY.search(r.text))
+    asked = "health" in r.keys("subject") and not states
+    overall = bool(states) and bool({"everything", "anything", "something", "all"} & set(r.low))
+    if not (trouble or asked or overall) or (guess is not None and guess.score >= 0.5):
+        return []
+    kinds = [k for k in _subject_kinds(r) if k != "types"]
+    score = 0.88 if trouble else 0.7
+    if "server" in kinds and set(kinds) <= {"server", "pool", "hm"} and not _NO_HEALTHY.search(r.text):
+        return [Intent("health", score, lex.kind("server").unhealthy_tool, kinds=("server",))]
+    if "pool" in kinds or (_NO_HEALTHY.search(r.text) and "server" in kinds):
+        return [Intent("health", score, lex.kind("pool").unhealthy_tool, kinds=("pool",))]
+    if "se" in kinds:
+        return [
+            Intent("health", score - 0.03, lex.kind("se").list_tool, {"oper_state": "down"}, kinds=("se",))
+        ]
+    if "hm" in kinds:
+        return [Intent("health", 0.5, lex.kind("server").unhealthy_tool, kinds=("server",))]
+    if not kinds and not trouble:
+        score = 0.85 if overall else 0.6
+    if _PRONOUN.search(r.text):
+        score -= 0.3  # "is it broken?": it is whatever was said before
+    return [Intent("health", score, lex.kind("vs").unhealthy_tool, kinds=("vs",))]
+
+
+def _status(r: Reading, guess: NameGuess | None, kind: str | None) -> list[Intent]:
+    if guess is None or guess.score < 0.5:
+        return []
+    lex = lexicon.LEXICON
+    chosen = lex.kind(kind or "vs")
+    if not chosen.get_tool:
+        return []
+    score = 0.6
+    about = re.match(r"(?:tell me about|what about)\b", r.text) or any(
+        _asked(r, m) for m in r.mentions if m.role in ("kind", "mention")
+    )
+    does = guess.position and r.low[guess.position - 1] in ("does", "do", "is", "are", "was")
+    servers = chosen.key == "pool" and "server" in r.kinds  # "backends of web-pool"
+    if r.status_cue or r.keys("state") or r.has("verb", "show") or about or does or servers:
+        score += 0.15
+    if guess.explicit or guess.known:
+        score += 0.1
+    if {"traffic", "capacity", "load", "events"} & set(r.keys("subject")) or r.has("verb", "metrics"):
+        score = min(score, 0.65)  # "latency of web": the name is what the metrics are of
+    return [Intent("status", score, chosen.get_tool, {"name": guess.name}, kinds=(chosen.key,))]
+
+
+def _list(r: Reading, guess: NameGuess | None) -> list[Intent]:
+    lex = lexicon.LEXICON
+    kinds = [k for k in _subject_kinds(r) if lex.kind(k).list_tool]
+    hinted = False
+    if not kinds:
+        kinds = [k for k in r.keys("hint") if lex.kind(k).list_tool]
+        hinted = True
+    if not kinds:
+        if "server" in r.kinds:
+            kinds, hinted = ["pool"], True
+        else:
+            return []
+    kind = lex.kind(kinds[0])
+    score = 0.55 if hinted else 0.75 + 0.1 * (r.list_cue or any(m.plural for m in r.mentions))
+    others = set(r.keys("subject")) - {"config"}
+    trouble = any(lex.state(s).trouble for s in r.keys("state"))
+    if others or r.verbs or (trouble and kind.key != "se"):
+        score = min(score, 0.5)
+    named = guess is not None and guess.score >= 0.5
+    if named:
+        score = 0.4
+    if len(kinds) > 1 and not hinted:
+        score = min(score, 0.5)  # "compare pools and virtual services": which listing?
+    args: dict[str, Any] = {}
+    states = r.keys("state")
+    if kind.key == "vs" and ("disabled" in states or "enabled" in states):
+        args["enabled"] = "enabled" in states and "disabled" not in states
+        score = score if named else max(score, 0.85)  # "is web enabled?" asks about web
+    elif kind.key in ("vs", "se") and states and states[0] in ("up", "down"):
+        args["oper_state"] = states[0]
+    if kind.key == "hm" and r.monitor_type:
+        args["type"] = r.monitor_type
+    if r.name_contains:
+        args["name_contains"] = r.name_contains
+    return [Intent("list", score, kind.list_tool, args, kinds=(kind.key,))]
+
+
+def _other(r: Reading, guess: NameGuess | None) -> list[Intent]:
+    """Events, certificates, other object types, the types themselves, a raw GET."""
+    lex = lexicon.LEXICON
+    out: list[Intent] = []
+    subjects = r.keys("subject")
+    if r.path and r.method == "GET":
+        out.append(Intent("generic", 0.95, "execute_generic_operation", {"method": "GET", "path": r.path}))
+    if r.has("kind", "types") or r.has("mention", "types"):
+        out.append(Intent("types", 0.95, lex.kind("types").list_tool))
+    if "events" in subjects or _WHO_DID.search(r.text) or r.past:
+        args: dict[str, Any] = {"window": r.window} if r.window else {}
+        if guess is not None and guess.score >= 0.5:
+            args["name"] = guess.name
+        elif kinds := [k for k in _subject_kinds(r) if lex.kind(k).object_type]:
+            args["object_type"] = lex.kind(kinds[0]).object_type
+        out.append(Intent("events", 0.9, lex.subject("events").tool, args))
+    cert_type = lex.type_aliases.get("certificate", "sslkeyandcertificate")
+    if "certificates" in subjects:
+        expiry = r.days is not None or bool(re.search(r"\bexpir", r.text))
+        if guess is not None and guess.score >= 0.5 and not expiry:
+            out.append(Intent("objects", 0.85, "get_object", {"object_type": cert_type, "name": guess.name}))
+        else:
+            args = {"expiring_within_days": r.days} if r.days is not None else {}
+            if guess is not None and guess.score >= 0.5:
+                args["name_contains"] = guess.name  # "when does web-cert expire"
+            elif r.name_contains:
+                args["name_contains"] = r.name_contains
+            score = 0.88 if expiry or not _subject_kinds(r) else 0.55
+            out.append(Intent("certificates", score, lex.subject("certificates").tool, args))
+    if (obj_type := object_type_in(r)) and obj_type != cert_type:
+        if guess is not None and guess.score >= 0.5:
+            out.append(Intent("objects", 0.85, "get_object", {"object_type": obj_type, "name": guess.name}))
+        else:
+            args = {"object_type": obj_type}
+            if r.name_contains:
+                args["name_contains"] = r.name_contains
+            out.append(Intent("objects", 0.85, "list_objects", args))
+    return out
+
+
+def rank_intents(r: Reading) -> list[Intent]:
+    """Every intent the sentence may have, best first, one per tool (writes: one per verb)."""
+    guess = _name(r)
+    kind = _kind(r, guess) if guess is not None else None
+    if guess is not None and kind and kind != guess.kind:
+        guess = NameGuess(guess.name, kind, guess.score, guess.position, guess.known, guess.explicit)
+    reads = [*_other(r, guess), *_analytics(r, guess, kind), *_health(r, guess), *_status(r, guess, kind)]
+    reads += _list(r, guess)
+    asked_change = any(v != "change" for v in r.verbs)
+    for intent in reads:
+        intent.score -= _WHY if r.why else 0.0
+        if asked_change:
+            intent.score = min(intent.score, 0.75)  # a write ranks its verb's tool first
+    found = [*_writes(r, _subject_kinds(r), kind), *reads]
+    found.sort(key=lambda i: -i.score)
+    seen: set[tuple[str, str | None]] = set()
+    out = []
+    for intent in found:
+        key = (intent.tool or "", intent.verb)
+        if key not in seen:
+            seen.add(key)
+            out.append(intent)
+    return out
+
+
+def best_read(intents: list[Intent]) -> Intent | None:
+    """The read the fallback may answer with: sure, clearly ahead, complete, and no write asked."""
+    if not intents or any(i.writes and i.score >= 0.6 for i in intents):
+        return None
+    top = intents[0]
+    if top.score < SURE or not top.complete or top.tool is None:
+        return None
+    rival = next((i for i in intents[1:] if i.tool != top.tool), None)
+    if rival is not None and rival.score > top.score - MARGIN:
+        return None
+    return top
