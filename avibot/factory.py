@@ -75,6 +75,9 @@ async def start_demo_controller(stack: AsyncExitStack, objects: int = DEMO_OBJEC
     return AviSettings(host=f"http://127.0.0.1:{port}", username="admin", password=password)
 
 
+REDIS_SOCKET_SECONDS = 5.0
+
+
 def connect_redis(url: str) -> Any:
     """A redis.asyncio client that survives a Redis restart: a stale pooled connection is retried with
     backoff, idle ones are health-checked. Only connection errors are retried: after a timeout a write
@@ -94,6 +97,10 @@ def connect_redis(url: str) -> Any:
         retry=retry,
         retry_on_error=[RedisConnectionError],
         health_check_interval=30,
+        # A stalled server (DEBUG SLEEP, a stuck fork, a full network buffer) must cost a turn a few
+        # seconds, not hang it: nothing here uses blocking commands (bot/serial.py's lock polls).
+        socket_timeout=REDIS_SOCKET_SECONDS,
+        socket_connect_timeout=REDIS_SOCKET_SECONDS,
     )
 
 

@@ -284,7 +284,7 @@ class Agent:
         if inv.result is not None:
             parts += inv.result.parts or [TextPart(markdown=inv.result.summary)]
         elif inv.pending is None:
-            parts.append(ErrorPart(message=inv.error, hint=inv.hint))
+            parts.append(inv.for_person())
         await self._remember(
             turn,
             [

@@ -24,6 +24,7 @@ from bot.tools.base import Tool, ToolContext, ToolResult
 from bot.turn_state import TurnState
 from bot.types import ErrorPart, Outcome, Part, Risk, TextPart, ToolCallRecord, utcnow
 from bot.validation import describe
+from bot.wording import for_person, usage_for
 from llm.schema import flat_tool
 
 log = logging.getLogger("avibot.agent")
@@ -40,6 +41,22 @@ class Invocation:
     hint: str = ""
     refused: bool = False  # not allowed (role or read-only), as opposed to a failed call
     failed_run: bool = False  # the tool ran (or planned) and the controller side failed
+    no_op: bool = False  # nothing needed doing (already disabled): said plainly, not as an error
+    said: str = ""  # `error` in a person's words (no tool names), when it differs
+    said_hint: str = ""
+
+    def person_error(self) -> ErrorPart:
+        """The error in a person's words: the command to type where the model reads a tool name."""
+        return ErrorPart(
+            message=self.said or for_person(self.error), hint=self.said_hint or for_person(self.hint)
+        )
+
+    def for_person(self) -> Part:
+        """What a chat shows for a call that neither answered nor proposed a change."""
+        if self.no_op:
+            message = self.said or for_person(self.error)
+            return TextPart(markdown=f"{message[:1].upper()}{message[1:]}: nothing to do.")
+        return self.person_error()
 
     def for_model(self) -> str:
         if self.result is not None:
@@ -139,10 +156,13 @@ class ToolInvoker:
             args = tool.args.model_validate(arguments)
         except ValidationError as exc:
             record.error = describe(exc)
+            usage = usage_for(name)
             return Invocation(
                 record,
                 error=f"Invalid arguments for {name}: {record.error}",
                 hint="Fix the arguments and call again.",
+                said=f"Some values are missing or not valid: {record.error}.",
+                said_hint=f"Usage: {usage}" if usage else "",
             )
         record.arguments = args.model_dump(exclude_none=True)
         risk = tool.risk_for(args)
@@ -154,7 +174,11 @@ class ToolInvoker:
                 else f"role {turn.access.role.value}"
             )
             return Invocation(
-                record, error=f"Not allowed: {name} is a {risk.value} action ({why}).", refused=True
+                record,
+                error=f"Not allowed: {name} is a {risk.value} action ({why}).",
+                refused=True,
+                said=turn.access.denial(risk),
+                said_hint="Nothing was changed.",
             )
         try:
             if risk is Risk.READ:
@@ -170,7 +194,7 @@ class ToolInvoker:
             plan = await tool.plan(turn.ctx, args)
         except ToolError as exc:
             record.error = exc.message
-            return Invocation(record, error=exc.message, hint=exc.hint, failed_run=True)
+            return Invocation(record, error=exc.message, hint=exc.hint, failed_run=True, no_op=exc.no_op)
         action = PendingAction.new(
             tool=name,
             arguments=record.arguments,

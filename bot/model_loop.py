@@ -196,8 +196,8 @@ class ModelLoop:
         if inv.result is not None:
             state.results.append(inv.result)
             state.failures.pop(call.name, None)
-        if inv.failed_run:
-            state.failures[call.name] = ErrorPart(message=inv.error, hint=inv.hint)
+        if inv.failed_run and not inv.no_op:
+            state.failures[call.name] = inv.person_error()
         if inv.record.error and inv.pending is None and inv.result is None:
             state.invalid += 1
         return inv.for_model()

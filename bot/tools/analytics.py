@@ -11,6 +11,7 @@ from avi.models import MetricSeries, Window
 from avi.operations import DEFAULT_METRICS
 from bot.tools.base import Tool, ToolContext, ToolResult
 from bot.tools.common import Args, OptStrList, tool
+from bot.tools.labels import metric_title
 from bot.tools.render import fit_object, num
 from bot.types import SeriesPart, SeriesPoint
 
@@ -97,7 +98,7 @@ def series_data(s: MetricSeries) -> dict[str, Any]:
 
 def series_part(s: MetricSeries) -> SeriesPart:
     return SeriesPart(
-        title=s.metric_id,
+        title=metric_title(s.metric_id),
         unit=_short_unit(s.units),
         points=[SeriesPoint(timestamp=datetime.fromisoformat(p.timestamp), value=p.value) for p in s.points],
     )

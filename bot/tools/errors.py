@@ -25,13 +25,22 @@ class ToolError(Exception):
 
     `outcome_unknown`: a write was sent but its answer was lost (timeout, broken connection, 5xx), so
     the controller may or may not have applied it; whoever ran it reads the object back to tell.
+    `no_op`: nothing needed doing (already disabled, already a member): not a failure for the person.
     """
 
-    def __init__(self, message: str, hint: str = "", *, outcome_unknown: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        hint: str = "",
+        *,
+        outcome_unknown: bool = False,
+        no_op: bool = False,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.outcome_unknown = outcome_unknown
+        self.no_op = no_op
 
     def __str__(self) -> str:
         return f"{self.message} (hint: {self.hint})" if self.hint else self.message
@@ -61,9 +70,16 @@ def translate(exc: Exception, lookup_tool: str = "") -> ToolError:
         return exc
     if isinstance(exc, AviError):
         return ToolError(
-            exc.message, _hint(exc, lookup_tool), outcome_unknown=isinstance(exc, AviOutcomeUnknown)
+            exc.message,
+            _hint(exc, lookup_tool),
+            outcome_unknown=isinstance(exc, AviOutcomeUnknown),
         )
     if isinstance(exc, ValueError):
         # pydantic's ValidationError is a ValueError: keep only the messages, not the URLs and input.
         return ToolError(describe(exc, "value"), "check the arguments")
     raise exc
+
+
+def nothing_to_do(message: str) -> ToolError:
+    """The state asked for is already there: said plainly, not as a failure."""
+    return ToolError(message, "nothing to do", no_op=True)

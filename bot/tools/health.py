@@ -99,7 +99,7 @@ async def unhealthy_servers(ctx: ToolContext, args: NoArgs) -> ToolResult:
             ]
             rows += [[pool.name, s["server"], s["state"], s.get("reason", "")] for s in servers]
         else:
-            rows.append([pool.name, f"{pool.servers_down} down (see get_pool)", "", ""])
+            rows.append([pool.name, f"{pool.servers_down} down", "", ""])
         items.append(
             prune(
                 {

@@ -309,6 +309,7 @@ async def plan_update(ctx: ToolContext, args: UpdateArgs) -> WritePlan:
             f"nothing to change on health monitor {m.name}: it already has those values",
             "give send_interval, receive_timeout, successful_checks, failed_checks, port, http_request, "
             "response_codes or description with a new value",
+            no_op=True,
         )
     diff, fields = _diff(m, body)
     return WritePlan(

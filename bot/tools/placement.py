@@ -64,7 +64,7 @@ async def plan_migrate(ctx: ToolContext, args: MigrateArgs) -> WritePlan:
         except Exception as exc:
             raise translate(exc, "list_service_engines") from exc
         if se.name in vs.service_engines:
-            raise ToolError(f"{vs.name} already runs on {se.name}", "pick an engine it is not on")
+            raise ToolError(f"{vs.name} already runs on {se.name}", "pick an engine it is not on", no_op=True)
         if vs.se_group and se.se_group and se.se_group != vs.se_group:
             raise ToolError(
                 f"{se.name} is in SE group {se.se_group}, {vs.name} in {vs.se_group}",

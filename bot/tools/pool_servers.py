@@ -15,7 +15,7 @@ from avi.models import PoolDetail
 from avi.operations import ServerSpec
 from bot.tools.base import Tool, ToolContext, ToolResult, WritePlan
 from bot.tools.common import Args, StrList, tenant_label, tool
-from bot.tools.errors import ToolError
+from bot.tools.errors import ToolError, nothing_to_do
 from bot.tools.pools import (
     LOOKUP,
     MAX_CONTEXT_LINES,
@@ -70,7 +70,7 @@ def _find(p: PoolDetail, specs: list[ServerSpec]) -> set[int]:
         found = {i for i, s in enumerate(p.servers) if matches(spec, s)}
         if not found:
             raise ToolError(
-                f"pool {p.name} has no server {spec_label(spec)}", f"see its servers with get_pool {p.name}"
+                f"pool {p.name} has no server {spec_label(spec)}", "list its servers with get_pool"
             )
         hits |= found
     return hits
@@ -129,7 +129,7 @@ def _switch(
         p = await read_pool(ctx, args.pool)
         hits = _find(p, [spec])
         if all(p.servers[i].enabled == enabled for i in hits):
-            raise ToolError(f"server {spec_label(spec)} of pool {p.name} is already {word}", "nothing to do")
+            raise nothing_to_do(f"server {spec_label(spec)} of pool {p.name} is already {word}")
         diff = _server_diff(p, dict.fromkeys(hits, word), [])
         return WritePlan(
             summary=f"{verb} server {spec_label(spec, p.default_server_port)} in pool {p.name} "

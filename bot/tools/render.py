@@ -10,6 +10,7 @@ from typing import Any
 
 from avi.models import ref_name
 from avi.redact import redact
+from bot.tools.labels import label
 from bot.types import Fact, FactsPart, TablePart, TextPart
 
 LIST_BUDGET = 3000  # characters of JSON the model gets for a list
@@ -72,7 +73,9 @@ def table(
 
 
 def facts(title: str, values: Mapping[str, Any]) -> FactsPart:
-    return FactsPart(title=title, facts=[Fact(label=k, value=cell(v)) for k, v in prune(values).items()])
+    return FactsPart(
+        title=title, facts=[Fact(label=label(k), value=cell(v)) for k, v in prune(values).items()]
+    )
 
 
 def fit_list(

@@ -82,7 +82,7 @@ async def test_get_virtual_service(ops: AviOperations) -> None:
     assert "runtime" not in data
     facts = result.parts[0]
     assert isinstance(facts, FactsPart)
-    assert {"name", "state", "vip", "pool"} <= {f.label for f in facts.facts}
+    assert {"Name", "State", "VIP", "Pool"} <= {f.label for f in facts.facts}
     with pytest.raises(ToolError) as err:
         await call(ops, "get_virtual_service", name="no-such-vs")
     assert "list_virtual_services" in err.value.hint

@@ -391,7 +391,7 @@ async def test_a_refused_avi_write_is_taken_back_from_the_channel_and_told_to_th
     await s.command(f"vs disable {vs.name}", user=VIEWER)
     [answer] = await s.slack.wait_for(lambda: s.slack.responses)
     assert answer["response_type"] == "ephemeral"
-    assert "not allowed" in all_text(answer["blocks"]).lower()
+    assert "your role is viewer" in all_text(answer["blocks"]).lower()
     [root] = s.slack.messages.values()  # the "asked ... working on it" message, posted first
     [delete] = s.slack.calls_to("chat.delete")
     assert (delete.args["channel"], delete.args["ts"]) == (root["channel"], root["ts"])
