@@ -28,7 +28,7 @@ One middleware (`security_middleware`) runs first on every request, in this orde
    and any other cookie-less /api call but `GET /api/session` (which starts a cookie session), act
    as the local user (or the Bearer token's) in one stable session `api` (so a script's
    conversations, confirmations and history hold together), and get no cookie.
-7. The per-user rate limit on /api and /htmx.
+7. The per-user rate limit on questions, decisions and /api/avi calls (`counts_against_limit`).
 
 Bodies: form bodies of state-changing requests are parsed here (400 when malformed, so handlers get
 them parsed), and a JSON body nested deeper than `MAX_JSON_DEPTH` is refused (400) before anything
@@ -402,6 +402,15 @@ def _is_open(request: web.Request) -> bool:
     return is_self_verified(request.match_info.handler)
 
 
+def counts_against_limit(request: web.Request) -> bool:
+    """Questions, decisions and controller calls count; following an answer's stream, polling the
+    mode, reading the history or the session do not (a question must cost one, not two)."""
+    path = request.path
+    if path.startswith("/api/avi/"):
+        return True
+    return request.method not in ("GET", "HEAD", "OPTIONS") and path.startswith(("/api/", "/htmx/"))
+
+
 @web.middleware
 async def security_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     guard = request.app[GUARD]
@@ -456,7 +465,7 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
             ),
             issue,
         )
-    if request.path.startswith(("/api/", "/htmx/")):
+    if counts_against_limit(request):
         wait = guard.limiter.take(ident.user.id)
         if wait > 0:
             seconds = max(1, math.ceil(wait))

@@ -415,12 +415,14 @@ async def test_forwarded_user_from_an_untrusted_peer_is_ignored(sim: RunningSim,
 
 async def test_rate_limit_answers_429_with_retry_after(sim: RunningSim, redis_url: str) -> None:
     async with serving(sim, redis_url, web=WebSettings(rate_limit_per_minute=6, rate_limit_burst=3)) as env:
-        statuses = [(await env.client.get("/api/session")).status for _ in range(3)]
+        ask = {"json": {"message": "help"}}
+        statuses = [(await env.client.post("/api/chat", **ask)).status for _ in range(3)]
         assert statuses == [200, 200, 200]
-        limited = await env.client.get("/api/session")
+        limited = await env.client.post("/api/chat", **ask)
         assert limited.status == 429
         assert int(limited.headers["Retry-After"]) >= 1
         assert "Too many requests" in (await limited.json())["error"]
+        assert (await env.client.get("/api/session")).status == 200  # reading the session is free
         assert (await env.client.get("/healthz")).status == 200  # probes are never limited
 
 

@@ -348,3 +348,17 @@ async def test_metrics_draw_an_svg_chart(open_page: OpenPage, ops: AviOperations
     html = final_reply(events)
     assert "<svg" in html
     assert "<polyline" in html
+
+
+async def test_a_burst_of_questions_is_a_burst_of_questions(open_page: OpenPage) -> None:
+    """The limit counts questions, not transport requests: following an answer's stream or reading
+    the history costs nothing, so a burst of 6 is 6 questions (each stream used to count too)."""
+    page = await open_page(rate_limit_per_minute=1, rate_limit_burst=6)
+    for n in range(6):
+        _fragment, events = await page.ask("vs list")  # the POST and its stream GET
+        assert events, f"question {n + 1} had no answer"
+        assert (await page.client.get("/htmx/history")).status == 200
+    limited = await page.post("/htmx/chat", {"message": "vs list"})
+    assert limited.status == 429
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert "Try again in" in await limited.text()
