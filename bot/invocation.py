@@ -271,7 +271,11 @@ class ToolInvoker:
             f"Done (confirmed by {turn.inbound.user.name or turn.inbound.user.id}): "
             f"{action.summary}. {result.summary}",
         )
-        parts: list[Part] = [TextPart(markdown=f"Done: {action.summary}. {result.summary}"), *result.parts]
+        # One result line: the tool's own summary says what happened ("Disabled virtual service
+        # X"); the plan's summary ("Disable virtual service X") and a repeat of that line would not.
+        said = result.summary or action.summary
+        rest = [p for p in result.parts if not (isinstance(p, TextPart) and p.markdown == result.summary)]
+        parts: list[Part] = [TextPart(markdown=f"Done: {said}."), *rest]
         return Execution(parts, Outcome.DONE)
 
     async def _lost_reply(

@@ -14,7 +14,17 @@ import redis.asyncio as aioredis
 
 from avi.operations import AviOperations
 from bot.permissions import AccessSettings
-from bot.types import ConfirmationPart, ErrorPart, Outcome, Risk, Role, TablePart, User, Visibility
+from bot.types import (
+    ConfirmationPart,
+    ErrorPart,
+    Outcome,
+    Risk,
+    Role,
+    TablePart,
+    TextPart,
+    User,
+    Visibility,
+)
 from llm.budget import estimate_tokens, message_tokens, tools_tokens
 from tests.support.agent_env import ADMIN, OPERATOR, VIEWER, MakeAgent, agent_factory
 from tests.support.fakes.ollama_server import FakeOllama, Reply, running_fake_ollama
@@ -176,6 +186,8 @@ async def test_write_becomes_a_pending_action_and_runs_once_confirmed(
     assert done.action is not None
     assert done.action.id == action.id
     assert (await env.ops.virtualservices.get(vs.name)).enabled is False
+    said = [p.markdown for p in done.reply.parts if isinstance(p, TextPart)]
+    assert said == [f"Done: Disabled virtual service {vs.name}."]  # one result line, said once
 
     result = await env.agent.confirm(action.id, env.inbound(f"confirm {action.id}", user=ADMIN))
     assert result.outcome is Outcome.ALREADY_SETTLED
