@@ -4,8 +4,10 @@ GET is a read (viewers and up, i.e. anyone authenticated), answered at once, red
 method can change anything, so it counts as destructive: admins only, never in read-only mode, and,
 like every write, it does not run here: it becomes a pending action (202 with its id, summary and
 diff, proposed through `Turns.propose` as `execute_generic_operation`) that runs when confirmed with
-`POST /api/actions/{id}/confirm {"conversation_id": "avi-proxy"}`, and is audited then. The path
-is checked like the generic operation's (no traversal, no other host).
+`POST /api/actions/{id}/confirm {"conversation_id": "avi-proxy"}`, and is audited then. The summary
+and diff are the generic operation's plan (the object named, each changed field, secrets masked); the
+202 answer echoes the call's arguments with secrets masked too. The path is checked like the generic
+operation's (no traversal, no other host).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from adapters.web.security import identity, inbound
 from avi.client import AviClient
 from avi.errors import AviError, AviUnavailableError
 from avi.operations.generic import check_path
-from avi.redact import redact
+from avi.redact import redact, redact_all
 from bot.permissions import AccessSettings, resolve_access
 from bot.turns import Turns
 from bot.types import Outcome, Risk
@@ -99,6 +101,7 @@ async def avi_proxy(request: web.Request) -> web.Response:
     if result.outcome is not Outcome.PENDING:
         raise ApiError(400, result.reply.text or "the change could not be prepared")
     body = ChatResponse.of(result, PROXY_CONVERSATION).model_dump(mode="json")
+    body["tool_calls"] = redact_all(body["tool_calls"])  # they echo the JSON body sent, secrets and all
     return web.json_response(body, status=202)
 
 

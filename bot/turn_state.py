@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from avi.redact import redact_all
 from bot.pending import PendingAction
 from bot.permissions import Access
 from bot.tools.base import ToolContext
@@ -69,7 +70,9 @@ class TurnState:
             )
         reply = Reply(
             parts=all_parts,
-            tool_calls=self.records,
+            # What a chat or a script is shown of the calls: redacted like the audit (a proxied
+            # write's body may carry a password); the pending action keeps the real arguments.
+            tool_calls=[r.model_copy(update={"arguments": redact_all(r.arguments)}) for r in self.records],
             mode="llm" if mode == "llm" else "command",
             conversation_key=self.inbound.conversation_key,
             pending_action=view,

@@ -218,17 +218,17 @@ async def test_pool_membership(ops: AviOperations) -> None:
 async def test_generic_write(ops: AviOperations) -> None:
     body = '{"name": "generic-pool", "default_server_port": 81}'
     p = await plan(ops, "execute_generic_operation", method="post", path="/api/pool", body=body)
-    assert p.summary == "POST /api/pool (tenant admin)"
+    assert p.summary == "POST /api/pool: create pool generic-pool (tenant admin)"
     assert "  method: POST" in p.diff
     assert "  path: /api/pool" in p.diff
-    assert '+   "name": "generic-pool"' in p.diff
+    assert '+ name: "generic-pool"' in p.diff
     result = await call(ops, "execute_generic_operation", method="POST", path="/api/pool", body=body)
     assert result.data["status"] == 201 or result.data["status"] == 200
     uuid = result.data["body"]["uuid"]
     assert (await ops.pools.get("generic-pool")).default_server_port == 81
 
     p = await plan(ops, "execute_generic_operation", method="DELETE", path=f"/api/pool/{uuid}")
-    assert "- generic-pool" in p.diff
+    assert f"- pool generic-pool ({uuid})" in p.diff
     await call(ops, "execute_generic_operation", method="DELETE", path=f"/api/pool/{uuid}")
     with pytest.raises(AviNotFoundError):
         await ops.pools.get("generic-pool")
