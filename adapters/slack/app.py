@@ -21,7 +21,7 @@ from adapters.slack import events as ev
 from adapters.slack.live import LiveMessage
 from adapters.slack.settings import SlackSettings
 from bot.turns import Turns
-from bot.types import Delta, Inbound, Outcome, TurnResult, User, Visibility
+from bot.types import Delta, ErrorPart, Inbound, Outcome, Reply, TurnResult, User, Visibility
 
 log = logging.getLogger("avibot.slack")
 
@@ -31,6 +31,7 @@ SUGGESTED_PROMPTS = [
     {"title": "Commands", "message": "help"},
 ]
 WORKING = ":hourglass_flowing_sand: Working on it…"
+MISPLACED = "This button belongs to another conversation than the message it is on; nothing was changed."
 
 
 def make_client(settings: SlackSettings) -> AsyncWebClient:
@@ -137,12 +138,13 @@ class SlackBridge:
                     await live.delta(item.text)
                     continue
                 result = item
+                mode = await self.live_mode(inbound.conversation_key)
                 if respond is not None and item.visibility is Visibility.ASKER:
                     await live.withdraw()
-                    rendered = bk.render_reply(item.reply, controller=item.controller)
+                    rendered = bk.render_reply(item.reply, controller=item.controller, mode=mode)
                     await respond(text=rendered.text, blocks=rendered.blocks, response_type="ephemeral")
                 else:
-                    await live.finish(item.reply, controller=item.controller, preface=preface)
+                    await live.finish(item.reply, controller=item.controller, preface=preface, mode=mode)
         assert result is not None
         return result
 
@@ -163,7 +165,7 @@ class SlackBridge:
         inbound = ev.inbound(msg, ev.strip_mention(msg.text, bot_user))
         try:
             if not await self.turns.has_history(inbound.conversation_key):
-                await set_title(bk.clip(inbound.text, 60))
+                await set_title(bk.plain(inbound.text, 60))
             await set_status("is looking at the controller…")
         except SlackApiError as exc:  # not an assistant thread, or the workspace lacks the feature
             log.debug("slack assistant status not set: %s", exc.response.get("error"))
@@ -181,7 +183,7 @@ class SlackBridge:
             command.get("user_id", ""),
         )
         person = User(id=user, name=command.get("user_name", ""))
-        asked = f"<@{user}> asked: `{bk.clip(bk.escape(f'{self.settings.command} {text}'), 200)}`"
+        asked = f"<@{user}> asked: `{bk.plain(f'{self.settings.command} {text}', 200)}`"
         private = self.turns.visibility_of(text) is Visibility.ASKER
         if not private:
             try:
@@ -206,7 +208,7 @@ class SlackBridge:
                 return
         inbound = Inbound(
             platform=ev.PLATFORM,
-            conversation_key=ev.conversation_key(team, channel, f"cmd-{user}"),
+            conversation_key=ev.conversation_key(team, channel, ev.command_thread(user)),
             channel=channel,
             user=person,
             text=text or "help",
@@ -214,7 +216,12 @@ class SlackBridge:
         )
         result = await self.turns.run(inbound)
         mine = private or result.visibility is Visibility.ASKER
-        rendered = bk.render_reply(result.reply, controller=result.controller, preface="" if mine else asked)
+        rendered = bk.render_reply(
+            result.reply,
+            controller=result.controller,
+            preface="" if mine else asked,
+            mode=await self.live_mode(inbound.conversation_key),
+        )
         await respond(
             text=rendered.text,
             blocks=rendered.blocks,
@@ -231,15 +238,22 @@ class SlackBridge:
         an expired action, replaces the buttons for everyone."""
         action_id, key = bk.parse_confirmation_value(action.get("value", ""))
         user = body.get("user") or {}
-        channel = (body.get("channel") or {}).get("id", "")
         message = body.get("message") or {}
-        team = (body.get("team") or {}).get("id") or user.get("team_id", "")
-        if not key:
-            key = ev.conversation_key(team, channel, message.get("thread_ts") or message.get("ts", ""))
         person = User(id=user.get("id", ""), name=user.get("username") or user.get("name", ""))
+        origin = ev.click_origin(body)
+        if origin is None or (key and not ev.key_is_of(key, origin)):
+            # A button naming another conversation than its message's: its role and its action
+            # would come from two places. Nothing is settled; the clicker is told.
+            log.warning("slack: %s click refused: the button belongs to another conversation", verb)
+            refusal = bk.render_reply(Reply(parts=[ErrorPart(message=MISPLACED)]), footer=False)
+            channel = origin.channel if origin else ""
+            await self._ephemeral(client, respond, channel, person.id, message, refusal)
+            return
+        channel = origin.channel
+        team = (body.get("team") or {}).get("id") or user.get("team_id", "")
         inbound = Inbound(
             platform=ev.PLATFORM,
-            conversation_key=key,
+            conversation_key=key or ev.conversation_key(team, channel, origin.thread_ts),
             channel=channel,
             user=person,
             text=f"{verb} {action_id}",
@@ -249,7 +263,8 @@ class SlackBridge:
         expired = result.outcome is Outcome.EXPIRED  # nobody can use these buttons any more
         if result.visibility is Visibility.ASKER or (note is None and not expired):
             # Refused, or already settled by someone else (whose click replaces the buttons itself).
-            await self._ephemeral(client, respond, channel, person.id, message, result)
+            rendered = bk.render_reply(result.reply, footer=False)
+            await self._ephemeral(client, respond, channel, person.id, message, rendered)
             return
         # Who did what and the outcome under the change; for an expired action, why, in the buttons' place.
         rendered = bk.outcome(message.get("blocks") or [], note or "", result.reply, result.controller)
@@ -267,9 +282,9 @@ class SlackBridge:
         channel: str,
         user: str,
         message: dict[str, Any],
-        result: TurnResult,
+        rendered: bk.Rendered,
     ) -> None:
-        rendered = bk.render_reply(result.reply, footer=False)
+        """To the clicker alone, in the message's thread; through response_url where Slack refuses."""
         try:
             await client.chat_postEphemeral(
                 channel=channel,
@@ -284,6 +299,18 @@ class SlackBridge:
             )
 
     # -- helpers -----------------------------------------------------------------------------------
+
+    async def live_mode(self, conversation_key: str) -> str:
+        """The bot's mode as it is now, for a footer: the conversation's model, or command mode and why
+        (the model's status changes at runtime; a reply says what holds when it is posted)."""
+        if self.turns.mode != "llm":
+            return bk.mode_line("command", reason=self.turns.offline_reason)
+        try:
+            model = await self.turns.model_for(conversation_key)
+        except Exception as exc:  # the store is down: the mode, without the model's name
+            log.warning("slack footer: model choice unavailable: %s", type(exc).__name__)
+            model = None
+        return bk.mode_line("llm", model=model or "")
 
     async def _with_thread_context(
         self, client: AsyncWebClient, msg: ev.SlackMessage, inbound: Inbound, bot_user: str | None
@@ -307,14 +334,21 @@ class SlackBridge:
         return inbound.model_copy(update={"text": ev.with_context(inbound.text, earlier)})
 
 
+def signing_secret(settings: SlackSettings) -> str:
+    """The secret Bolt checks every HTTP request with; HTTP mode without one is refused, never unchecked."""
+    secret = settings.signing_secret.get_secret_value() if settings.signing_secret else ""
+    if not secret.strip() and not settings.socket_mode:
+        raise ValueError("Slack over HTTP needs SLACK_SIGNING_SECRET: unsigned requests would be accepted")
+    return secret  # Socket Mode: no HTTP requests, nothing to sign
+
+
 def build_app(channel: SlackBridge, client: AsyncWebClient | None = None) -> AsyncApp:
     """Bolt's AsyncApp wired to the channel: one URL for events, `/avi` and the buttons."""
     settings = channel.settings
-    secret = settings.signing_secret.get_secret_value() if settings.signing_secret else None
     app = AsyncApp(
         client=client or make_client(settings),
-        signing_secret=secret,
-        request_verification_enabled=secret is not None,
+        signing_secret=signing_secret(settings),
+        request_verification_enabled=True,  # Bolt skips it for Socket Mode envelopes, never for HTTP
         process_before_response=False,
     )
 
@@ -323,7 +357,8 @@ def build_app(channel: SlackBridge, client: AsyncWebClient | None = None) -> Asy
         if not await channel.first_delivery(body):
             log.info("slack: duplicate event %s dropped", body.get("event_id"))
             return BoltResponse(status=200, body="", headers={"X-Slack-No-Retry": "1"})
-        return await next()
+        response: BoltResponse | None = await next()
+        return response
 
     assistant = AsyncAssistant()
 

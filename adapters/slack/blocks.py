@@ -75,6 +75,17 @@ def clip(text: str, limit: int, marker: str = "…") -> str:
     return text if len(text) <= limit else text[: max(0, limit - len(marker))] + marker
 
 
+_PARTIAL_ENTITY = re.compile(r"&[a-z]*$")
+
+
+def plain(text: str, limit: int) -> str:
+    """Text that Slack shows as written (escaped), cut to `limit` without breaking an `&...;`."""
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    return _PARTIAL_ENTITY.sub("", escaped[: max(0, limit - 1)]) + "…"
+
+
 def split_text(text: str, limit: int = SECTION_TEXT) -> list[str]:
     """Chunks of at most `limit` characters, cut at line ends where possible; code fences re-opened."""
     chunks: list[str] = []
@@ -233,11 +244,32 @@ def part_blocks(part: Part, conversation_key: str = "") -> list[Block]:
 # -- whole messages --------------------------------------------------------------------------------
 
 
-def render_reply(reply: Reply, *, controller: str = "", footer: bool = True, preface: str = "") -> Rendered:
-    """The whole reply: parts in order, a confirmation always kept, never more than 50 blocks."""
+def mode_line(mode: str, model: str = "", reason: str = "") -> str:
+    """The bot's live mode in words: `assistant (LLM: <model>)`, or `command mode (<why>)`."""
+    if mode == "llm":
+        return f"assistant (LLM: {model})" if model else "assistant (LLM)"
+    return f"command mode ({reason})" if reason else "command mode"
+
+
+def footer_line(reply: Reply, controller: str = "", mode: str = "") -> str:
+    """The line under an answer, escaped: the bot's mode (`mode`, read when the answer is posted;
+    the reply's own without it), the tool calls that answered, and the controller."""
+    if not mode:
+        return escape(footer_text(reply, controller))
+    n = len(reply.tool_calls)
+    tools = f" · {n} tool call{'s' if n != 1 else ''}" if n else ""
+    where = f" · controller {controller}" if controller else ""
+    return escape(f"{mode}{tools}{where}")
+
+
+def render_reply(
+    reply: Reply, *, controller: str = "", footer: bool = True, preface: str = "", mode: str = ""
+) -> Rendered:
+    """The whole reply: parts in order, a confirmation always kept, never more than 50 blocks; with
+    a footer saying `mode` (the bot's live mode, see `mode_line`)."""
     key = reply.conversation_key
     must_keep = [b for p in reply.parts if isinstance(p, ConfirmationPart) for b in part_blocks(p, key)]
-    tail = [context(footer_text(reply, escape(controller)))] if footer else []
+    tail = [context(footer_line(reply, controller, mode))] if footer else []
     head = [context(preface)] if preface else []
     budget = MAX_BLOCKS - len(must_keep) - len(tail) - len(head)
     blocks: list[Block] = []
@@ -253,7 +285,7 @@ def render_reply(reply: Reply, *, controller: str = "", footer: bool = True, pre
     if dropped:
         blocks.append(more_line(dropped, "more parts not shown (too long for one Slack message)"))
     blocks = head + blocks[: max(0, budget)] + must_keep + tail
-    return Rendered(text=clip(reply.text, FALLBACK_TEXT) or "(no answer)", blocks=blocks[:MAX_BLOCKS])
+    return Rendered(text=plain(reply.text, FALLBACK_TEXT) or "(no answer)", blocks=blocks[:MAX_BLOCKS])
 
 
 def progress(text: str) -> Rendered:
@@ -261,7 +293,7 @@ def progress(text: str) -> Rendered:
     body = to_mrkdwn(text)
     if len(body) > SECTION_TEXT - 2:
         body = "…" + body[-(SECTION_TEXT - 3) :]
-    return Rendered(text=clip(text, FALLBACK_TEXT) or "…", blocks=[section(body + " ▍")])
+    return Rendered(text=plain(text, FALLBACK_TEXT) or "…", blocks=[section(body + " ▍")])
 
 
 def outcome(original: list[Block], note: str, result: Reply | None, controller: str = "") -> Rendered:
@@ -273,5 +305,7 @@ def outcome(original: list[Block], note: str, result: Reply | None, controller: 
     if result is not None:
         extra = render_reply(result, controller=controller, footer=False).blocks
         kept.extend(extra[: max(0, MAX_BLOCKS - len(kept))])
-    text = note or (result.text if result is not None else "")
-    return Rendered(text=clip(text, FALLBACK_TEXT) or "(no answer)", blocks=kept[:MAX_BLOCKS])
+    # `note` is the bot's own mrkdwn (a <@user> mention); the result is text to escape.
+    said = result.text if result is not None else ""
+    text = clip(note, FALLBACK_TEXT) if note else plain(said, FALLBACK_TEXT)
+    return Rendered(text=text or "(no answer)", blocks=kept[:MAX_BLOCKS])

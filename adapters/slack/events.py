@@ -1,7 +1,8 @@
 """Slack payloads -> the core's `Inbound`: keys, mention stripping, which messages are ours. No I/O.
 
 A thread is the conversation: `slack:<team>:<channel>:<thread_ts or ts>`. DMs are threaded too (the
-reply goes under the user's message), so each DM thread keeps its own history.
+reply goes under the user's message), so each DM thread keeps its own history. A button click belongs
+to the message it is on: its channel and thread come from Slack's own fields of that message.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from bot.types import Inbound, User
 
 PLATFORM = "slack"
 MAX_TEXT = 8000
+COMMAND_THREAD = "cmd-"
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 # Message subtypes that are a person writing; edits, joins, deletions and bot posts are not.
 _HUMAN_SUBTYPES = {None, "thread_broadcast", "file_share"}
@@ -46,6 +48,41 @@ class SlackMessage(BaseModel):
 
 def conversation_key(team: str, channel: str, thread_ts: str) -> str:
     return f"{PLATFORM}:{team}:{channel}:{thread_ts}"
+
+
+class ClickOrigin(BaseModel):
+    """Where the clicked message is: its channel, its thread, and whether it is a thread's root."""
+
+    channel: str
+    thread_ts: str
+    at_root: bool
+
+
+def click_origin(body: dict[str, Any]) -> ClickOrigin | None:
+    """The clicked message's place, from the payload's `container`, `channel` and `message`; None
+    when they are missing or disagree (Slack sends them consistent)."""
+    container, message = body.get("container") or {}, body.get("message") or {}
+    channels = {c for c in (container.get("channel_id"), (body.get("channel") or {}).get("id")) if c}
+    threads = {t for t in (container.get("thread_ts"), message.get("thread_ts")) if t}
+    ts = message.get("ts") or container.get("message_ts")
+    if len(channels) != 1 or len(threads) > 1 or not ts:
+        return None
+    root = next(iter(threads), ts)
+    return ClickOrigin(channel=channels.pop(), thread_ts=root, at_root=root == ts)
+
+
+def key_is_of(key: str, origin: ClickOrigin) -> bool:
+    """Whether a button's conversation key names the thread its message is in. A `/avi` answer sent
+    through response_url (`cmd-<user>`) is a top-level message of its channel."""
+    platform, _team, channel, thread = ([*key.split(":", 3), "", "", ""])[:4]
+    if platform != PLATFORM or channel != origin.channel:
+        return False
+    return thread == origin.thread_ts or (origin.at_root and thread.startswith(COMMAND_THREAD))
+
+
+def command_thread(user: str) -> str:
+    """The pseudo-thread of a `/avi` conversation answered through response_url only."""
+    return f"{COMMAND_THREAD}{user}"
 
 
 def message_from_event(event: dict[str, Any], team_id: str | None) -> SlackMessage | None:

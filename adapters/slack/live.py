@@ -63,7 +63,7 @@ class LiveMessage:
                         recipient_team_id=self.team,
                         recipient_user_id=self.user,
                     )
-                await self._stream.append(markdown_text=text)
+                await self._stream.append(markdown_text=bk.escape(text))  # data, never markup
                 return
             except (SlackApiError, SlackRequestError) as exc:
                 log.info("slack streaming API unavailable (%s); editing the message instead", _error(exc))
@@ -84,18 +84,22 @@ class LiveMessage:
         except SlackApiError as exc:  # a lost progress edit is harmless; the final post matters
             log.warning("slack progress update failed: %s", _error(exc))
 
-    async def finish(self, reply: Reply, *, controller: str = "", preface: str = "") -> str | None:
-        """The final message: Block Kit, or plain text when Slack refuses the blocks."""
+    async def finish(
+        self, reply: Reply, *, controller: str = "", preface: str = "", mode: str = ""
+    ) -> str | None:
+        """The final message: Block Kit (its footer saying `mode`), or plain text when Slack refuses
+        the blocks."""
         if self._stream is not None:
             rest = reply.model_copy(update={"parts": [p for p in reply.parts if not isinstance(p, TextPart)]})
             try:
-                resp = await self._stream.stop(blocks=bk.render_reply(rest, controller=controller).blocks)
+                blocks = bk.render_reply(rest, controller=controller, mode=mode).blocks
+                resp = await self._stream.stop(blocks=blocks)
                 self.ts = resp.get("ts") or self._stream._stream_ts
                 return self.ts
             except (SlackApiError, SlackRequestError) as exc:
                 log.warning("slack stopStream failed (%s); posting the answer", _error(exc))
                 self._stream = None
-        rendered = bk.render_reply(reply, controller=controller, preface=preface)
+        rendered = bk.render_reply(reply, controller=controller, preface=preface, mode=mode)
         try:
             await self._put(rendered)
         except SlackApiError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from common.settings import EnvFirstSettings
@@ -39,14 +39,22 @@ class SlackSettings(EnvFirstSettings):
         20, ge=0, le=200, description="earlier thread messages read when first mentioned in a thread"
     )
 
+    @field_validator("bot_token", "signing_secret", "app_token")
+    @classmethod
+    def _not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        """An empty value is a mistake, not "off": an empty signing secret would mean unsigned requests."""
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("is empty; set it to the value from the Slack app's settings, or unset it")
+        return value
+
     @property
     def socket_mode(self) -> bool:
-        return self.bot_token is not None and self.app_token is not None
+        return given(self.bot_token) and given(self.app_token)
 
     @property
     def enabled(self) -> bool:
         """Bot token + signing secret (HTTP) or bot token + app token (Socket Mode)."""
-        return self.bot_token is not None and (self.signing_secret is not None or self.app_token is not None)
+        return given(self.bot_token) and (given(self.signing_secret) or given(self.app_token))
 
     def status(self) -> str:
         """One line for `avibot serve`, never a token."""
@@ -54,6 +62,11 @@ class SlackSettings(EnvFirstSettings):
             return "slack: on (Socket Mode)"
         if self.enabled:
             return f"slack: on (HTTP at {self.path})"
-        if self.bot_token is not None:
+        if given(self.bot_token):
             return "slack: off (SLACK_BOT_TOKEN set, but no SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)"
         return "slack: off (no SLACK_BOT_TOKEN)"
+
+
+def given(secret: SecretStr | None) -> bool:
+    """Set and not blank (settings changed after validation are held to the same rule)."""
+    return secret is not None and bool(secret.get_secret_value().strip())

@@ -30,11 +30,11 @@ def run_with(server: web.Application, app: AsyncApp, settings: SlackSettings) ->
     server[SOCKET_HANDLER] = handler
 
     async def connect(_: web.Application) -> None:
-        await handler.connect_async()
+        await handler.connect_async()  # type: ignore[no-untyped-call]  # slack_bolt has no annotation
         log.info("slack: Socket Mode connected")
 
     async def close(_: web.Application) -> None:
-        await handler.close_async()
+        await handler.close_async()  # type: ignore[no-untyped-call]
 
     server.on_startup.append(connect)
     server.on_cleanup.append(close)

@@ -129,3 +129,23 @@ def test_event_helpers() -> None:
     assert ev.inbound(msg, "x").conversation_key == "slack:T1:C1:1.1"
     assert ev.message_from_event({**event, "subtype": "message_changed"}, "T1") is None
     assert ev.message_from_event({**event, "bot_id": "B1"}, "T1") is None
+
+
+def test_plain_text_is_escaped_and_cut_without_breaking_an_entity() -> None:
+    assert bk.plain("<!channel> a&b", 100) == "&lt;!channel&gt; a&amp;b"
+    for limit in range(2, 30):
+        cut = bk.plain("<" * 40, limit)
+        assert len(cut) <= limit
+        assert cut.removesuffix("…").replace("&lt;", "") == ""  # whole entities only
+    rendered = bk.render_reply(Reply(parts=[TextPart(markdown="<!here> " * 1000)]))
+    within_limits(rendered)
+    assert "<!here>" not in rendered.text
+
+
+def test_the_footer_says_the_mode_it_is_given() -> None:
+    reply = Reply(parts=[TextPart(markdown="hi")], mode="command")
+    llm = bk.render_reply(reply, controller="ctl<1>", mode=bk.mode_line("llm", model="qwen3:8b"))
+    assert llm.blocks[-1] == bk.context("assistant (LLM: qwen3:8b) · controller ctl&lt;1&gt;")
+    down = bk.render_reply(reply, mode=bk.mode_line("command", reason="Ollama <x> is down"))
+    assert down.blocks[-1] == bk.context("command mode (Ollama &lt;x&gt; is down)")
+    assert bk.render_reply(reply).blocks[-1] == bk.context("command mode")  # no live mode given

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 from aiohttp import web
+from pydantic import SecretStr, ValidationError
 
-from adapters.slack import PLATFORM, SlackSettings
+from adapters.slack import PLATFORM, SlackBridge, SlackSettings, build_app
 from adapters.slack.app import make_client
 from tests.support.fakes.slack_api import running_fake_slack
 
@@ -31,6 +32,46 @@ def test_settings_enable_the_channel_only_when_complete(monkeypatch: pytest.Monk
     assert settings.bot_token is not None
     assert settings.bot_token.get_secret_value() == "xoxb-env"  # the environment wins over config.yaml
     assert "xoxb" not in repr(settings) + settings.status()  # tokens never printed
+
+
+@pytest.mark.parametrize("value", ["", "   ", "\t\n"], ids=["empty", "spaces", "whitespace"])
+@pytest.mark.parametrize("field", ["bot_token", "signing_secret", "app_token"])
+def test_an_empty_or_blank_token_is_refused(field: str, value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty secret must never mean "no signature check": it is an error, from the file or the
+    environment, naming the setting and never echoing its value."""
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ValidationError) as file_error:
+        SlackSettings(**{"bot_token": "xoxb-1", "signing_secret": "s", field: value})
+    monkeypatch.setenv(f"SLACK_{field.upper()}", value)
+    with pytest.raises(ValidationError) as env_error:
+        SlackSettings(bot_token="xoxb-1", signing_secret="s")
+    for exc in (file_error.value, env_error.value):
+        [error] = exc.errors(include_input=False)
+        assert error["loc"] == (field,)
+        assert "empty" in error["msg"]
+
+
+def http_bridge(**settings: object) -> SlackBridge:
+    return SlackBridge(object(), SlackSettings(**settings))  # type: ignore[arg-type]
+
+
+def test_an_http_mode_app_is_never_built_without_a_signing_secret() -> None:
+    bridge = http_bridge(bot_token="xoxb-1")
+    with pytest.raises(ValueError, match="SLACK_SIGNING_SECRET"):
+        build_app(bridge)
+    # validation bypassed (settings changed after they were read): still refused, and the channel stays off
+    for blank in ("", "  "):
+        bridge.settings = SlackSettings(bot_token="xoxb-1", signing_secret="s").model_copy(
+            update={"signing_secret": SecretStr(blank)}
+        )
+        with pytest.raises(ValueError, match="SLACK_SIGNING_SECRET"):
+            build_app(bridge)
+        assert not bridge.settings.enabled
+        assert bridge.settings.status().startswith("slack: off")
+        server = web.Application()
+        assert PLATFORM.mount(server, object(), bridge.settings) is False  # type: ignore[arg-type]
+        assert not list(server.router.routes())
 
 
 def test_setup_without_settings_mounts_nothing() -> None:
