@@ -4,7 +4,9 @@ the Bot Framework endpoint (POST `settings.path`, `/api/messages` by default).
 Inbound requests carry a Bot Framework JWT, which the SDK checks whenever an app id is configured
 (so the route is `verifies_own_requests`: the web guard's sessions and CSRF do not apply). Without
 one the endpoint is unauthenticated, so it answers only loopback peers (the Bot Framework Emulator
-case) and says so at start.
+case) and says so at start. Either way a request is checked before the SDK sees it
+(adapters/teams/guard.py): JSON only, nothing cross-site, and replies only to a `serviceUrl` the
+token vouches for (or, without an app id, a loopback one).
 
 Support note: the Bot Framework SDK for Python (botbuilder-*) is past its end of support (31 Dec
 2025) and receives no fixes. Its successor is the Microsoft 365 Agents SDK (`microsoft-agents-*`),
@@ -21,10 +23,17 @@ from typing import Any
 
 import jwt
 from aiohttp import web
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import CloudAdapter
 
 from adapters.base import PlatformContext, verifies_own_requests
 from adapters.teams.bot import AviTeamsBot, TeamsBridge
+from adapters.teams.guard import (
+    ServiceUrlBoundAuthentication,
+    cross_site,
+    json_body,
+    loopback_host,
+    loopback_service_url,
+)
 from adapters.teams.proactive import Sender
 from adapters.teams.settings import TeamsSettings
 
@@ -45,7 +54,8 @@ def is_loopback(peer: str | None) -> bool:
 
 
 def build_adapter(settings: TeamsSettings) -> CloudAdapter:
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings.sdk_config()))
+    auth = ServiceUrlBoundAuthentication(settings.sdk_config(), bind_service_url=settings.authenticated)
+    adapter = CloudAdapter(auth)
 
     async def on_turn_error(tc: Any, error: Exception) -> None:  # no traceback reaches a user
         log.error("teams turn failed: %s", type(error).__name__, exc_info=error)
@@ -56,6 +66,37 @@ def build_adapter(settings: TeamsSettings) -> CloudAdapter:
 
     adapter.on_turn_error = on_turn_error
     return adapter
+
+
+def refuse(status: int, reason: str) -> web.Response:
+    """A one-line JSON refusal; logged without anything the caller sent."""
+    log.warning("teams: refused (%d): %s", status, reason)
+    return web.json_response({"error": reason}, status=status)
+
+
+async def precheck(request: web.Request, settings: TeamsSettings) -> web.Response | None:
+    """The refusal for a request that must not reach the SDK (see adapters/teams/guard.py), or None."""
+    emulator = not settings.authenticated
+    if emulator and not is_loopback(request.remote):
+        return refuse(403, "forbidden: no TEAMS_APP_ID, so only loopback is served")
+    why = cross_site(request)
+    if why is not None:
+        return refuse(403, why)
+    if emulator and not loopback_host(request):
+        return refuse(421, "misdirected request: without TEAMS_APP_ID only a loopback Host is served")
+    if not json_body(request):
+        return refuse(415, "unsupported media type: Content-Type must be application/json")
+    if not emulator:
+        if not request.headers.get("Authorization", "").startswith("Bearer "):
+            return refuse(401, "unauthorized")
+        return None
+    try:
+        body = await request.json()  # kept by aiohttp: the SDK reads the same bytes again
+    except (ValueError, RecursionError):
+        return refuse(400, "bad request: the body is not JSON")
+    if not loopback_service_url(body):
+        return refuse(400, "bad request: without TEAMS_APP_ID the serviceUrl must be a loopback address")
+    return None
 
 
 class Teams:
@@ -84,19 +125,17 @@ class Teams:
 
         @verifies_own_requests
         async def messages(request: web.Request) -> web.StreamResponse:
-            if not settings.authenticated and not is_loopback(request.remote):
-                log.warning("teams: refused %s: no TEAMS_APP_ID, so only loopback is served", request.remote)
-                return web.json_response({"error": "forbidden"}, status=403)
-            if settings.authenticated and not request.headers.get("Authorization", "").startswith("Bearer "):
-                return web.json_response({"error": "unauthorized"}, status=401)
+            refused = await precheck(request, settings)
+            if refused is not None:
+                return refused
             try:
                 response = await adapter.process(request, bot)
-            except web.HTTPException:
-                raise
+            except web.HTTPException as exc:  # the SDK's 401 (token refused), 400, 415: one JSON line
+                return refuse(exc.status, (exc.reason or "refused").lower())
             except (PermissionError, jwt.PyJWTError):
-                return web.json_response({"error": "unauthorized"}, status=401)
+                return refuse(401, "unauthorized")
             except ValueError:  # not JSON, or not an activity
-                return web.json_response({"error": "bad request"}, status=400)
+                return refuse(400, "bad request")
             except Exception as exc:  # before the turn: only the token check is left (e.g. keys unreachable)
                 log.warning("teams: request refused, token not verified: %s", type(exc).__name__)
                 status = 401 if settings.authenticated else 400

@@ -172,12 +172,16 @@ class TeamsBridge:
             except Exception as exc:
                 log.debug("teams typing not sent: %s", type(exc).__name__)
 
+    def mode(self) -> cards.Mode:
+        """The live mode, read when a card is rendered: the model may have gone or come back since."""
+        return cards.Mode(self.turns.mode, self.turns.offline_reason)
+
     def reply_activity(self, result: TurnResult) -> Activity:
-        content = cards.render_reply(result.reply, controller=result.controller)
+        content = cards.render_reply(result.reply, controller=result.controller, mode=self.mode())
         return Activity(
             type=ActivityTypes.message,
             summary=cards.plain_summary(result.reply),
-            attachments=[cards.attachment(content)],  # type: ignore[list-item]
+            attachments=[cards.attachment(content)],
         )
 
     # -- buttons -----------------------------------------------------------------------------------
@@ -207,7 +211,9 @@ class TeamsBridge:
             why = f"{inbound.user.name or 'You'}: {cards.message_of(result.reply)}"
             return Click.REFUSED, cards.refusal(result.action, why, inbound.conversation_key)
         note = click_note(verb, result.outcome, inbound.user.name or inbound.user.id)
-        card = cards.outcome(result.action, note or "", result.reply, controller=result.controller)
+        card = cards.outcome(
+            result.action, note or "", result.reply, controller=result.controller, mode=self.mode()
+        )
         if note is not None or result.outcome is Outcome.EXPIRED:  # expired: stale for everyone
             return Click.EVERYONE, card
         return Click.STALE, card  # someone else settled it; their click replaces the card for everyone
@@ -238,7 +244,7 @@ class TeamsBridge:
             if audience is Click.REFUSED:
                 body = [e for e in body if e.get("type") != "Container"]
             await tc.send_activity(
-                Activity(type=ActivityTypes.message, attachments=[cards.attachment(cards.card(body))])  # type: ignore[list-item]
+                Activity(type=ActivityTypes.message, attachments=[cards.attachment(cards.card(body))])
             )
             return
         await self._replace(tc, tc.activity.reply_to_id, content)
@@ -248,7 +254,7 @@ class TeamsBridge:
         update = Activity(
             id=message_id,
             type=ActivityTypes.message,
-            attachments=[cards.attachment(content)],  # type: ignore[list-item]
+            attachments=[cards.attachment(content)],
         )
         try:
             await self.sender.update(ref, update)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any, assert_never
 
 from bot.text import footer_text, series_stats, sparkline
@@ -132,7 +133,7 @@ def series_elements(part: SeriesPart) -> list[Element]:
     head = text_block(f"{part.title}{unit}", weight="Bolder")
     if not known:
         return [head, subtle("no data")]
-    stats = series_stats(known)
+    stats = series_stats(known, part.unit)
     line = sparkline(values, SPARK_POINTS)
     return [head, text_block(line, fontType="Monospace", spacing="None"), subtle(stats)]
 
@@ -249,22 +250,51 @@ def _fit(build: Any) -> Card:
     return card([text_block("The answer was too long for a Teams card; ask for less."), *kept])
 
 
-def render_reply(reply: Reply, *, controller: str = "", footer: bool = True, preface: str = "") -> Card:
-    """The whole reply as one card: parts in order, the confirmation kept, a footer with mode and
-    controller."""
+@dataclass(frozen=True)
+class Mode:
+    """The service's mode when the card is rendered (`Turns.mode`, `Turns.offline_reason`)."""
+
+    name: str
+    reason: str = ""
+
+
+def footer_line(reply: Reply, controller: str, mode: Mode | None) -> str:
+    """The footer: the live `mode` (and why there is no model) when given, else the reply's own."""
+    if mode is None:
+        return footer_text(reply, controller)
+    live = "llm" if mode.name == "llm" else "command"
+    line = footer_text(reply.model_copy(update={"mode": live}), controller)
+    if live == "command" and mode.reason:
+        head, sep, tail = line.partition(" · ")
+        line = f"{head} ({clip(mode.reason, 120)}){sep}{tail}"
+    return line
+
+
+def render_reply(
+    reply: Reply, *, controller: str = "", footer: bool = True, preface: str = "", mode: Mode | None = None
+) -> Card:
+    """The whole reply as one card: parts in order, the confirmation kept, a footer with the mode
+    (`mode`: the live one) and controller."""
 
     def build(max_rows: int) -> Card:
         body: list[Element] = [subtle(preface)] if preface else []
         for part in reply.parts:
             body.extend(part_elements(part, reply.conversation_key, max_rows))
         if footer:
-            body.append(subtle(footer_text(reply, controller)))
+            body.append(subtle(footer_line(reply, controller, mode)))
         return card(body)
 
     return _fit(build)
 
 
-def outcome(view: PendingActionView | None, note: str, result: Reply | None, *, controller: str = "") -> Card:
+def outcome(
+    view: PendingActionView | None,
+    note: str,
+    result: Reply | None,
+    *,
+    controller: str = "",
+    mode: Mode | None = None,
+) -> Card:
     """The confirmation card after a click: the change without its buttons, who did what (when `note`
     says it), the result."""
 
@@ -275,7 +305,7 @@ def outcome(view: PendingActionView | None, note: str, result: Reply | None, *, 
         if result is not None:
             for part in result.parts:
                 body.extend(part_elements(part, result.conversation_key, max_rows))
-            body.append(subtle(footer_text(result, controller)))
+            body.append(subtle(footer_line(result, controller, mode)))
         return card(body)
 
     return _fit(build)

@@ -25,8 +25,9 @@ def _status_and_wait(exc: Exception) -> tuple[int | None, float | None]:
     response = getattr(exc, "response", None)
     status = getattr(response, "status_code", None)
     headers = getattr(response, "headers", None) or {}
+    raw = headers.get("Retry-After")
     try:
-        wait = float(headers.get("Retry-After")) if headers.get("Retry-After") is not None else None
+        wait = float(raw) if raw is not None else None
     except (TypeError, ValueError):
         wait = None
     return status, wait
@@ -67,7 +68,8 @@ class Sender:
         async def logic(tc: TurnContext) -> None:
             result.append(await with_retries(lambda: act(tc), retries=self.retries, max_wait=self.max_wait))
 
-        await self.adapter.continue_conversation(ref, logic, self.app_id or None)
+        # No app id (the Emulator): None, as the SDK expects for "no claims", though typed `str`.
+        await self.adapter.continue_conversation(ref, logic, self.app_id or None)  # type: ignore[arg-type]
         return result[0] if result else None
 
     async def send(self, ref: ConversationReference, activity: Activity) -> str | None:

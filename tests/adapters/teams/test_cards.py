@@ -154,6 +154,22 @@ def test_every_part_renders_a_valid_card_with_a_footer() -> None:
     assert execute["fallback"]["data"] == execute["data"]
 
 
+def test_the_footer_says_the_mode_it_is_given_and_why_there_is_no_model() -> None:
+    reply = Reply(parts=[TextPart(markdown="ok")], mode="command")
+
+    def footer(mode: cards.Mode | None) -> str:
+        text: str = cards.render_reply(reply, controller="ctl", mode=mode)["body"][-1]["text"]
+        return text
+
+    assert footer(None) == "command mode · controller ctl"  # the reply's own, when nobody says
+    assert footer(cards.Mode("llm", "ignored while up")) == "assistant (LLM) · controller ctl"
+    assert footer(cards.Mode("command", "Ollama is not answering")) == (
+        "command mode (Ollama is not answering) · controller ctl"
+    )
+    outcome = cards.outcome(None, "", reply, controller="ctl", mode=cards.Mode("llm"))
+    assert outcome["body"][-1]["text"] == "assistant (LLM) · controller ctl"
+
+
 @pytest.mark.parametrize("width", [3, 8, 12])
 def test_a_300_row_result_stays_under_the_limit_and_says_how_many_more(width: int) -> None:
     rows = [[f"virtualservice-{r:04d}-{c}" * 2 for c in range(width)] for r in range(300)]

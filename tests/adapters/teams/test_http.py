@@ -8,6 +8,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from itertools import count
 from typing import Any
@@ -75,7 +76,7 @@ class TeamsEnv:
     connector: FakeConnector
     llm: FakeOllama
     env: AgentEnv
-    http: TestClient
+    http: TestClient[web.Request, web.Application]
     channel: TeamsBridge
 
     async def post(self, body: dict[str, Any], **headers: str) -> ClientResponse:
@@ -95,8 +96,9 @@ class TeamsEnv:
         ]
 
 
-@pytest.fixture
-async def t(redis_url: str, redis_client: aioredis.Redis, ops: AviOperations) -> AsyncIterator[TeamsEnv]:
+@asynccontextmanager
+async def teams_env(redis_url: str, ops: AviOperations, settings: TeamsSettings) -> AsyncIterator[TeamsEnv]:
+    """The Teams endpoint mounted with `settings` over a real agent, served on 127.0.0.1."""
     async with (
         running_fake_connector() as connector,
         running_fake_ollama() as llm,
@@ -104,15 +106,21 @@ async def t(redis_url: str, redis_client: aioredis.Redis, ops: AviOperations) ->
     ):
         env = await make(llm.url, access=ACCESS)
         env.agent.controller = "sim"  # what the cards' footer names
-        settings = TeamsSettings(
-            app_id="", enabled=True, turn_budget_seconds=1.0, typing_interval_seconds=0.5
-        )
         server = web.Application()
         assert PLATFORM.mount(server, channel_context(env), settings)
         channel = server[TEAMS_BRIDGE]
         async with TestClient(TestServer(server, host="127.0.0.1")) as http:
             yield TeamsEnv(connector, llm, env, http, channel)
             await channel.drain()
+
+
+EMULATOR = TeamsSettings(app_id="", enabled=True, turn_budget_seconds=1.0, typing_interval_seconds=0.5)
+
+
+@pytest.fixture
+async def t(redis_url: str, redis_client: aioredis.Redis, ops: AviOperations) -> AsyncIterator[TeamsEnv]:
+    async with teams_env(redis_url, ops, EMULATOR) as env:
+        yield env
 
 
 def text_of(card: dict[str, Any]) -> str:
@@ -186,14 +194,42 @@ async def test_connector_429_is_retried(t: TeamsEnv) -> None:
     assert [c.status for c in t.connector.refused()] == [429, 429]
 
 
+def footer_of(card: dict[str, Any]) -> str:
+    text: str = card["body"][-1]["text"]
+    return text
+
+
+async def test_the_footer_says_the_mode_at_reply_time(t: TeamsEnv) -> None:
+    """The same command, asked as the model goes away and comes back: each card's footer says the
+    mode the service is in when it answers (and why there is no model), not a mode fixed before."""
+    status = t.env.agent.model_status
+
+    async def footer_now(conversation: str) -> str:
+        await t.say("vs list", conversation=conversation, mention=False)
+        [card] = await t.connector.wait_for(lambda: t.cards_in(conversation))
+        return footer_of(card)
+
+    up = await footer_now("a:footer-up")
+    status.mark_down("Ollama is not answering")
+    down = await footer_now("a:footer-down")
+    assert await status.probe_now()
+    back = await footer_now("a:footer-back")
+    footers = [up, down, back]
+    assert up.startswith("assistant (LLM)"), up
+    assert down.startswith("command mode (Ollama is not answering)"), down
+    assert back.startswith("assistant (LLM)"), back
+    assert all("controller sim" in f for f in footers)
+    assert t.llm.chat_requests == []  # a command: the model was never asked, the footer says the mode
+
+
 # -- confirmations ------------------------------------------------------------------------------
 
 
 async def pending_card(t: TeamsEnv) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
     vs = next(v for v in await t.env.ops.virtualservices.list() if v.enabled)
     await t.say(f"vs disable {vs.name}")
-    card_id = await t.connector.wait_for(
-        lambda: next((i for i, m in t.connector.messages.items() if "Action.Execute" in json.dumps(m)), None)
+    card_id: str = await t.connector.wait_for(
+        lambda: next((i for i, m in t.connector.messages.items() if "Action.Execute" in json.dumps(m)), "")
     )
     card = t.connector.messages[card_id]["attachments"][0]["content"]
     validate_card(card)

@@ -8,7 +8,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from scripts.teams_package import MANIFEST_DIR, PLACEHOLDER, color_icon, outline_icon, png_size
+from scripts.teams_package import MANIFEST_DIR, color_icon, outline_icon, png_size
 
 ROOT = Path(__file__).resolve().parents[3]
 APP_ID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
@@ -48,11 +48,19 @@ def test_package_has_the_manifest_and_both_icons_flat(tmp_path: Path) -> None:
     assert manifest["icons"] == {"color": "color.png", "outline": "outline.png"}
 
 
-def test_without_an_app_id_the_placeholder_stays_and_it_says_so(tmp_path: Path) -> None:
-    proc, out = run(tmp_path)
-    assert "no TEAMS_APP_ID" in proc.stderr
-    with zipfile.ZipFile(out) as zf:
-        assert json.loads(zf.read("manifest.json"))["bots"][0]["botId"] == PLACEHOLDER
+def test_without_an_app_id_it_stops_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "avibot-teams.zip"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "teams_package.py"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "TEAMS_BOT_DOMAIN": "avibot.example.org"},
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0
+    assert "TEAMS_APP_ID" in proc.stderr
+    assert not out.exists()  # no zip Teams would refuse
 
 
 def test_committed_icons_are_what_the_script_draws() -> None:
