@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
+from markupsafe import Markup
 
 from adapters.web.render import render, render_error, render_history, render_parts, render_reply
 from adapters.web.security import WebIdentity, conversation_key, identity, inbound
@@ -32,6 +33,8 @@ TURN_TTL_SECONDS = 60.0
 MAX_PARKED_TURNS = 2000
 KEEPALIVE_SECONDS = 15.0
 MAX_MESSAGE = 8000
+MODE_POLL_SECONDS = 10.0  # how often the page asks for the header's mode (also after every answer)
+HISTORY_UNAVAILABLE = "History is unavailable right now; try again in a moment."
 HTML = "text/html"
 # The page runs only its own files: no inline script or style, no eval, nothing from elsewhere.
 CSP = (
@@ -101,20 +104,45 @@ def _error_detail(exc: Exception) -> tuple[str, str]:
 class Pages:
     """The route handlers; one instance per application."""
 
-    def __init__(self, core: Turns, info: WebInfo, turns: TurnStore) -> None:
+    def __init__(
+        self, core: Turns, info: WebInfo, turns: TurnStore, mode_poll_seconds: float | None = None
+    ) -> None:
         self.core = core
         self.info = info
         self.turns = turns
+        self.mode_poll_seconds = MODE_POLL_SECONDS if mode_poll_seconds is None else mode_poll_seconds
         self.versions = _static_versions()
 
     def _key(self, who: WebIdentity) -> str:
         return conversation_key(who)
 
     async def mode_text(self, key: str) -> tuple[str, str]:
-        """("llm", "qwen3:8b") or ("command", why there is no model)."""
+        """("llm", "qwen3:8b") or ("command", why there is no model), as the core says *now*: the
+        model is probed and may come or go at any time. The conversation's model choice lives in the
+        store; without the store the mode is still shown, without the model's name."""
         if self.core.mode == "llm":
-            return "llm", await self.core.model_for(key) or ""
+            try:
+                return "llm", await self.core.model_for(key) or ""
+            except Exception as exc:
+                log.warning("model choice unavailable for the header: %s", type(exc).__name__)
+                return "llm", ""
         return "command", self.core.offline_reason or self.info.llm_mode
+
+    @property
+    def poll_ms(self) -> int:
+        return max(100, round(self.mode_poll_seconds * 1000))
+
+    async def _mode_html(self, key: str) -> str:
+        mode, mode_text = await self.mode_text(key)
+        return str(render("mode.html", mode=mode, mode_text=mode_text, poll_ms=self.poll_ms))
+
+    async def _history_html(self, key: str) -> str | None:
+        """The conversation so far; None when the store cannot say (the caller tells the person)."""
+        try:
+            return str(render_history(await self.core.history(key)))
+        except Exception as exc:
+            log.warning("history unavailable for the page: %s", type(exc).__name__)
+            return None
 
     # -- the page --------------------------------------------------------------------------------
 
@@ -122,6 +150,9 @@ class Pages:
         who = identity(request)
         key = self._key(who)
         mode, mode_text = await self.mode_text(key)
+        history = await self._history_html(key)
+        if history is None:  # the page still works: questions are answered without the history
+            history = str(render_history([])) + str(render_error(HISTORY_UNAVAILABLE))
         html = render(
             "page.html",
             csrf_token=who.csrf_token,
@@ -129,8 +160,9 @@ class Pages:
             store=self.info.store,
             mode=mode,
             mode_text=mode_text,
+            poll_ms=self.poll_ms,
             llm_mode=self.info.llm_mode,
-            history=render_history(await self.core.history(key)),
+            history=Markup(history),
             static=lambda name: f"/static/{name}?v={self.versions.get(name, '0')}",
         )
         response = _fragment(html)
@@ -139,13 +171,25 @@ class Pages:
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
 
+    async def mode(self, request: web.Request) -> web.Response:
+        """The header's mode, for the page's poll (and its refresh after each answer)."""
+        return _fragment(await self._mode_html(self._key(identity(request))))
+
     async def history(self, request: web.Request) -> web.Response:
-        key = self._key(identity(request))
-        return _fragment(render_history(await self.core.history(key)))
+        history = await self._history_html(self._key(identity(request)))
+        if history is None:
+            return _fragment(render_error(HISTORY_UNAVAILABLE), status=503)
+        return _fragment(history)
 
     async def clear_history(self, request: web.Request) -> web.Response:
         key = self._key(identity(request))
-        await self.core.forget(key)
+        try:
+            await self.core.forget(key)
+        except Exception as exc:
+            log.warning("history not cleared: %s", type(exc).__name__)
+            return _fragment(
+                render_error("The history could not be cleared right now; try again in a moment."), 503
+            )
         return _fragment(render_history([]))
 
     # -- a turn ----------------------------------------------------------------------------------
@@ -289,6 +333,7 @@ def setup_pages(app: web.Application, core: Turns, info: WebInfo) -> None:
     pages = Pages(core, info, app[TURNS])
     r = app.router
     r.add_get("/", pages.page)
+    r.add_get("/htmx/mode", pages.mode)
     r.add_get("/htmx/history", pages.history)
     r.add_delete("/htmx/history", pages.clear_history)
     r.add_post("/htmx/history/clear", pages.clear_history)

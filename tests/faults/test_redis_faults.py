@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
+from pydantic import SecretStr
 
 from avi.settings import AviSettings
 from avibot.config import LogSettings, RedisSettings, ServerSettings, Settings
@@ -34,7 +35,7 @@ def redis_proc() -> Iterator[RedisProcess]:
 async def runtime_for(sim: RunningSim, redis_url: str) -> Runtime:
     settings = Settings(
         server=ServerSettings(),
-        avi=AviSettings(host=sim.url, username=SIM_USERNAME, password=SIM_PASSWORD),
+        avi=AviSettings(host=sim.url, username=SIM_USERNAME, password=SecretStr(SIM_PASSWORD)),
         llm=LLMSettings(host="http://127.0.0.1:9", model="llama3.1:8b", timeout=5),
         log=LogSettings(),
         redis=RedisSettings(url=redis_url),

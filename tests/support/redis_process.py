@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 START_TIMEOUT = 10.0
 
@@ -50,8 +52,12 @@ class RedisProcess:
             time.sleep(0.02)
         raise RuntimeError("redis-server did not start")
 
-    def client(self) -> redis.Redis:
-        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5)
+    def client(self, socket_timeout: float = 5.0) -> redis.Redis:
+        """A plain client of the test's own, that retries nothing (redis-py 8's sync default retries
+        timeouts 10 times, which would hide a stall and could apply a write twice)."""
+        return redis.Redis(
+            host="127.0.0.1", port=self.port, socket_timeout=socket_timeout, retry=Retry(NoBackoff(), 0)
+        )
 
     def kill(self) -> None:
         """SIGKILL: no goodbye to the clients, their pooled connections go stale."""
@@ -64,12 +70,41 @@ class RedisProcess:
         self.kill()
         self.start()
 
-    def stall(self, seconds: float) -> subprocess.Popen[bytes]:
-        """`DEBUG SLEEP seconds` from another process: the server answers nobody meanwhile."""
+    def stall(self, seconds: float, *, wait: bool = True) -> subprocess.Popen[bytes]:
+        """`DEBUG SLEEP seconds` from another process: the server answers nobody meanwhile.
+
+        With `wait` (the default) it returns once the stall is in effect (a fresh connection's PING
+        goes unanswered), so what the caller does next meets a stalled server. The returned process
+        exits when the server wakes up: `poll() is None` means "still stalled"."""
         cli = shutil.which("redis-cli")
         if cli is None:
             raise RuntimeError("redis-cli is not on PATH")
-        return subprocess.Popen([cli, "-p", str(self.port), "DEBUG", "SLEEP", str(seconds)])
+        sleeper = subprocess.Popen(
+            [cli, "-p", str(self.port), "DEBUG", "SLEEP", str(seconds)], stdout=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + START_TIMEOUT
+        while wait and time.monotonic() < deadline:
+            probe = self.client(socket_timeout=0.1)
+            try:
+                probe.ping()
+            except redis.TimeoutError:
+                return sleeper  # the PING waits in the server's queue: the stall has begun
+            except redis.RedisError:
+                pass
+            finally:
+                probe.close()
+            if sleeper.poll() is not None:
+                raise RuntimeError(f"DEBUG SLEEP failed (redis-cli exited with {sleeper.returncode})")
+            time.sleep(0.01)
+        if wait:
+            raise RuntimeError("redis-server did not stall")
+        return sleeper
+
+    def wait_awake(self, sleeper: subprocess.Popen[bytes]) -> None:
+        """Until the stall is over and the server answers again (bounded, so a test cannot hang)."""
+        sleeper.wait(timeout=120)
+        if not self.client().ping():
+            raise RuntimeError("redis-server did not wake up")
 
     def fill(self) -> None:
         """Writes fail with OOM from now on (reads still answer)."""

@@ -17,6 +17,25 @@
     n.hidden = !text;
   }
 
+  // The header's mode is live: #mode polls /htmx/mode, and is asked again after every answer (an
+  // answer may be the one that found the model gone). When the mode changes, the model picker reloads.
+  var UNREACHABLE = "The server cannot be reached.";
+  var shownMode = null;
+
+  function refreshMode() {
+    document.body.dispatchEvent(new CustomEvent("avibot-refresh"));
+  }
+
+  function modeShown(el) {
+    var mode = el.getAttribute("data-mode");
+    if (shownMode !== null && mode !== shownMode) {
+      document.body.dispatchEvent(new CustomEvent("avibot-mode-changed"));
+    }
+    shownMode = mode;
+  }
+
+  function isPoll(elt) { return !!elt && elt.id === "mode"; }
+
   function replace(el, html) {
     if (window.htmx && htmx.swap) {
       htmx.swap(el, html, { swapStyle: "outerHTML" });
@@ -41,6 +60,7 @@
     source.addEventListener("reply", function (ev) {
       finished = true;
       replace(el, JSON.parse(ev.data));
+      refreshMode();
     });
     source.addEventListener("done", function () { source.close(); });
     source.onerror = function () {
@@ -57,6 +77,7 @@
   }
 
   function init(root) {
+    if (root.id === "mode") { modeShown(root); }
     var nodes = root.querySelectorAll ? root.querySelectorAll("[data-stream]") : [];
     if (root.hasAttribute && root.hasAttribute("data-stream")) { stream(root); }
     for (var i = 0; i < nodes.length; i++) { stream(nodes[i]); }
@@ -65,6 +86,7 @@
   document.addEventListener("htmx:load", function (ev) { init(ev.detail.elt); });
 
   document.addEventListener("htmx:beforeRequest", function (ev) {
+    if (isPoll(ev.detail.elt)) { return; }  // a background poll must not hide what a request said
     notice("");
     if (ev.detail.elt.id === "chat-form") {
       var welcome = document.getElementById("welcome");
@@ -73,6 +95,10 @@
   });
 
   document.addEventListener("htmx:afterRequest", function (ev) {
+    var n = document.getElementById("notice");
+    if (isPoll(ev.detail.elt) && ev.detail.successful && n && n.textContent === UNREACHABLE) {
+      notice("");  // the server answers again
+    }
     var form = ev.detail.elt;
     if (form.id === "chat-form" && ev.detail.successful) {
       form.reset();
@@ -86,7 +112,8 @@
 
   function failure(ev) {
     var xhr = ev.detail.xhr;
-    if (!xhr || !xhr.status) { notice("The server cannot be reached."); return; }
+    if (!xhr || !xhr.status) { notice(UNREACHABLE); return; }
+    if (isPoll(ev.detail.elt)) { return; }  // the header keeps what it showed; the next poll tries again
     var body = xhr.responseText || "";
     var said = "";
     try {
@@ -108,5 +135,9 @@
     document.getElementById("chat-form").requestSubmit();
   });
 
-  document.addEventListener("DOMContentLoaded", scrollDown);
+  document.addEventListener("DOMContentLoaded", function () {
+    var mode = document.getElementById("mode");
+    if (mode) { modeShown(mode); }
+    scrollDown();
+  });
 })();
