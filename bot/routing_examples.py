@@ -23,6 +23,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "update_virtual_service": (
         "point the intranet vs at another pool", "change the description of the blog vs",
         "set the pool of vs-api", "rename a virtual service",
+        "turn on ssl for the shop vs with the shop certificate", "terminate tls on 443 for the intranet vip",
+        "swap the certificate on the portal vs", "use the secure http application profile on the blog vs",
     ),
     "delete_virtual_service": ("remove the old test vip", "delete virtual service tmp-app", "get rid of vs"),
     "enable_virtual_service": ("turn the blog vs back on", "enable storefront again", "bring the vip back"),
@@ -41,8 +43,14 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "update_pool": (
         "change the load balancing algorithm of a pool", "attach a health monitor to the pool",
         "set the default server port of a pool",
+        "switch the blog pool to round robin", "add the tcp check to the intranet pool",
+        "detach the http monitor from pool tmp-pool", "rename pool blog-old to blog-legacy",
+        "the backends of the portal pool listen on 8443 now", "turn the whole pool off",
     ),
-    "delete_pool": ("delete the old pool", "remove pool tmp-pool", "get rid of an unused pool"),
+    "delete_pool": (
+        "delete the old pool", "remove pool tmp-pool", "get rid of an unused pool",
+        "drop the leftover pool from the migration", "clean up pool legacy-backends", "destroy the test pool",
+    ),
     "scale_out_pool": ("add several servers to a pool", "grow the pool with three more backends"),
     "scale_in_pool": ("remove several servers from the pool", "shrink the pool"),
     "add_pool_server": ("add server 10.3.3.3 to the pool", "put a new backend into the pool"),

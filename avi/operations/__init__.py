@@ -16,7 +16,7 @@ from avi.operations.generic import GenericOps
 from avi.operations.health import HealthOps
 from avi.operations.healthmonitors import HealthMonitorCreate, HealthMonitorOps, HealthMonitorUpdate
 from avi.operations.objects import ObjectOps
-from avi.operations.pools import PoolCreate, PoolFilter, PoolOps, PoolUpdate, ServerSpec
+from avi.operations.pools import PoolCreate, PoolFilter, PoolOps, PoolUpdate, PoolUsers, ServerSpec
 from avi.operations.serviceengines import ServiceEngineOps
 from avi.operations.virtualservices import (
     ServicePortSpec,
@@ -60,6 +60,7 @@ __all__ = [
     "PoolFilter",
     "PoolOps",
     "PoolUpdate",
+    "PoolUsers",
     "ServerSpec",
     "ServiceEngineOps",
     "ServicePortSpec",

@@ -91,15 +91,18 @@ class PoolUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    name: str | None = Field(None, min_length=1, max_length=256, description="new name (rename)")
     enabled: bool | None = None
     default_server_port: int | None = Field(None, ge=1, le=65535)
     lb_algorithm: str | None = None
-    health_monitors: list[str] | None = None
+    health_monitors: list[str] | None = Field(
+        None, description="the whole new list of monitors (names or uuids); [] = none"
+    )
     description: str | None = None
 
     def to_api(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for key in ("enabled", "default_server_port", "description"):
+        for key in ("name", "enabled", "default_server_port", "description"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
@@ -108,6 +111,18 @@ class PoolUpdate(BaseModel):
         if self.health_monitors is not None:
             out["health_monitor_refs"] = [name_ref("healthmonitor", hm) for hm in self.health_monitors]
         return out
+
+
+class PoolUsers(BaseModel):
+    """The objects that use a pool, by name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    virtualservices: list[str] = Field(default_factory=list)
+    poolgroups: list[str] = Field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.virtualservices or self.poolgroups)
 
 
 def _norm_state(state: str) -> str:
@@ -245,6 +260,19 @@ class PoolOps(OperationGroup):
             raise ValueError("nothing to change")
         updated = await self.client.patch(f"/api/pool/{uuid}", {"replace": body}, tenant=tenant)
         return detail_from_config(updated)
+
+    async def used_by(self, name_or_uuid: str, *, tenant: str | None = None) -> PoolUsers:
+        """Who refers to the pool (`refers_to`, one walk per type): virtual services (`pool_ref`) and
+        pool groups (`members[].pool_ref`). The controller refuses to delete a pool either one uses."""
+        uuid = await self.client.resolve_uuid("pool", name_or_uuid, tenant=tenant)
+        params = {"refers_to": f"pool:{uuid}", "fields": "name"}
+        found: dict[str, builtins.list[str]] = {}
+        for obj_type in ("virtualservice", "poolgroup"):
+            names: builtins.list[str] = []
+            async for page in self.client.iter_pages(obj_type, params=params, tenant=tenant):
+                names += [str(o.get("name") or o.get("uuid")) for o in page.results]
+            found[obj_type] = names
+        return PoolUsers(virtualservices=found["virtualservice"], poolgroups=found["poolgroup"])
 
     async def delete(self, name_or_uuid: str, *, tenant: str | None = None) -> DeleteResult:
         uuid = await self.client.resolve_uuid("pool", name_or_uuid, tenant=tenant)

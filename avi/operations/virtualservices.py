@@ -61,30 +61,72 @@ class VirtualServiceCreate(BaseModel):
     enabled: bool = True
 
 
+def _covers(service: dict[str, Any], port: int) -> bool:
+    first = service.get("port")
+    if not isinstance(first, int):
+        return False
+    last = service.get("port_range_end") or first
+    return bool(first <= port <= last)
+
+
+def with_ssl_ports(services: list[dict[str, Any]], ports: list[int]) -> list[dict[str, Any]]:
+    """`services` with SSL on each of `ports`: the entry that serves the port gets `enable_ssl`, a port
+    the VS does not listen on yet is added. Every other field of an entry is kept as it is."""
+    out = [dict(s) for s in services]
+    for port in ports:
+        entry = next((s for s in out if _covers(s, port)), None)
+        if entry is None:
+            out.append({"port": port, "enable_ssl": True})
+        else:
+            entry["enable_ssl"] = True
+    return out
+
+
 class VirtualServiceUpdate(BaseModel):
-    """Fields to change (None = leave as is); applied with one PATCH `replace`."""
+    """Fields to change (None = leave as is); applied with one PATCH `replace`.
+
+    `ssl_ports` is merged into the service ports the VS has (read first, see `with_ssl_ports`), so
+    the other fields of each port survive; `services` replaces the whole list instead."""
 
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool | None = None
     traffic_enabled: bool | None = None
     services: list[ServicePortSpec] | None = None
+    ssl_ports: list[int] | None = Field(None, description="ports to terminate SSL on (added if absent)")
     pool: str | None = Field(None, description="pool name or uuid")
     application_profile: str | None = None
+    certificates: list[str] | None = Field(None, description="SSL certificate names or uuids (1 or 2)")
+    ssl_profile: str | None = Field(None, description="SSL profile name or uuid, e.g. System-Standard")
     description: str | None = None
 
-    def to_api(self) -> dict[str, Any]:
+    def to_api(self, current: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The `replace` body; `current` (the VS as read) is needed for `ssl_ports`."""
         out: dict[str, Any] = {}
         for key in ("enabled", "traffic_enabled", "description"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
+        if self.services is not None and self.ssl_ports is not None:
+            raise ValueError("give services or ssl_ports, not both")
         if self.services is not None:
             out["services"] = [s.to_api() for s in self.services]
+        if self.ssl_ports is not None:
+            if current is None:
+                raise ValueError("ssl_ports needs the virtual service as it is")
+            for port in self.ssl_ports:
+                if not 1 <= port <= 65535:
+                    raise ValueError(f"port {port} is out of range (1 to 65535)")
+            out["services"] = with_ssl_ports(list(current.get("services") or []), self.ssl_ports)
         if self.pool is not None:
             out["pool_ref"] = name_ref("pool", self.pool)
         if self.application_profile is not None:
             out["application_profile_ref"] = name_ref("applicationprofile", self.application_profile)
+        if self.certificates is not None:
+            refs = [name_ref("sslkeyandcertificate", c) for c in self.certificates]
+            out["ssl_key_and_certificate_refs"] = refs
+        if self.ssl_profile is not None:
+            out["ssl_profile_ref"] = name_ref("sslprofile", self.ssl_profile)
         return out
 
 
@@ -209,9 +251,15 @@ class VirtualServiceOps(OperationGroup):
     async def update(
         self, name_or_uuid: str, changes: VirtualServiceUpdate, *, tenant: str | None = None
     ) -> VirtualServiceDetail:
-        """One PATCH `replace` (atomic on the controller: no lost update between a GET and a PUT)."""
-        uuid = await self.client.resolve_uuid("virtualservice", name_or_uuid, tenant=tenant)
-        body = changes.to_api()
+        """One PATCH `replace` (atomic on the controller: no lost update between a GET and a PUT).
+
+        With `ssl_ports` the VS is read first and its service ports are sent back with SSL turned on."""
+        if changes.ssl_ports is not None:
+            current = await self._object("virtualservice", name_or_uuid, tenant)
+            uuid, body = str(current["uuid"]), changes.to_api(current)
+        else:
+            uuid = await self.client.resolve_uuid("virtualservice", name_or_uuid, tenant=tenant)
+            body = changes.to_api()
         if not body:
             raise ValueError("nothing to change")
         updated = await self.client.patch(f"/api/virtualservice/{uuid}", {"replace": body}, tenant=tenant)

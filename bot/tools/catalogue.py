@@ -15,16 +15,20 @@ from bot.tools import (
     objects,
     placement,
     pool_servers,
+    pool_writes,
     pools,
     virtualservices,
+    vs_update,
 )
 from bot.tools.base import Tool
 from bot.types import Risk
 
 _MODULES = (
     virtualservices,
+    vs_update,
     placement,
     pools,
+    pool_writes,
     pool_servers,
     monitors,
     certificates,

@@ -1,4 +1,5 @@
-"""Pool tools: list, get (with per-server state) and create; server changes are in pool_servers.py."""
+"""Pool tools: list, get (with per-server state) and create; changes and delete are in pool_writes.py,
+server changes in pool_servers.py."""
 
 from __future__ import annotations
 
@@ -100,6 +101,7 @@ def pool_data(p: PoolDetail) -> dict[str, Any]:
             "health_monitors": p.health_monitors,
             "virtual_services": p.virtualservices,
             "health": num(p.health_score),
+            "description": p.config.get("description"),
             "uuid": p.uuid,
         }
     )
@@ -214,7 +216,7 @@ async def verify_create(ctx: ToolContext, args: CreatePoolArgs) -> bool | None:
     return await ctx.ops.client.get_by_name("pool", args.name, tenant=ctx.tenant) is not None
 
 
-def _lb(value: str | None) -> str | None:
+def norm_lb(value: str | None) -> str | None:
     if value is None:
         return None
     short = value.strip().upper().replace(" ", "_").removeprefix("LB_ALGORITHM_")
@@ -234,7 +236,7 @@ class CreatePoolArgs(Args):
 
 async def plan_create(ctx: ToolContext, args: CreatePoolArgs) -> WritePlan:
     specs = [parse_server(s) for s in args.servers]
-    lb = _lb(args.lb_algorithm)
+    lb = norm_lb(args.lb_algorithm)
     if await ctx.ops.client.get_by_name("pool", args.name, tenant=ctx.tenant) is not None:
         raise ToolError(f"a pool named {args.name!r} already exists", "choose another name")
     diff = [f"+ name: {args.name}", f"+ default_server_port: {args.port}"]
@@ -251,7 +253,7 @@ async def run_create(ctx: ToolContext, args: CreatePoolArgs) -> ToolResult:
         name=args.name,
         servers=[parse_server(s) for s in args.servers],
         default_server_port=args.port,
-        lb_algorithm=_lb(args.lb_algorithm),
+        lb_algorithm=norm_lb(args.lb_algorithm),
     )
     await ctx.ops.pools.create(spec, tenant=ctx.tenant)
     return await after_pool(ctx, args.name, f"Created pool {args.name}")

@@ -1,4 +1,5 @@
-"""Virtual service tools: list, get, create, change, delete, enable/disable (placement: placement.py)."""
+"""Virtual service tools: list, get, create, delete, enable/disable (changes: vs_update.py, placement:
+placement.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pydantic import Field, field_validator
 
 from avi.errors import AviError, AviNotFoundError
 from avi.models import ServicePort, VirtualServiceDetail, VirtualServiceSummary, ref_name
-from avi.operations import ServicePortSpec, VirtualServiceCreate, VirtualServiceFilter, VirtualServiceUpdate
+from avi.operations import ServicePortSpec, VirtualServiceCreate, VirtualServiceFilter
 from bot.tools.base import Tool, ToolContext, ToolResult, WritePlan
 from bot.tools.common import Args, OptBool, OptStr, tenant_label, tool
 from bot.tools.errors import ToolError, translate
@@ -73,6 +74,8 @@ def vs_facts(vs: VirtualServiceDetail) -> dict[str, Any]:
             "se_group": vs.se_group,
             "health": num(vs.health_score),
             "application_profile": ref_name(vs.config.get("application_profile_ref")),
+            "ssl_certificates": [ref_name(r) for r in vs.config.get("ssl_key_and_certificate_refs") or []],
+            "ssl_profile": ref_name(vs.config.get("ssl_profile_ref")),
             "description": vs.config.get("description"),
             "uuid": vs.uuid,
         }
@@ -173,7 +176,7 @@ async def show(ctx: ToolContext, args: Any) -> ToolResult:
     return ToolResult(summary=f"Virtual service {vs.name}", data=vs_facts(vs), parts=vs_parts(vs, vs.name))
 
 
-def _vs_target(args: Any) -> str:
+def vs_target(args: Any) -> str:
     return f"virtual service {args.name}"
 
 
@@ -192,19 +195,6 @@ async def verify_create(ctx: ToolContext, args: CreateArgs) -> bool | None:
         return True
     vsvip = await ctx.ops.client.get_by_name("vsvip", f"vsvip-{args.name}", tenant=ctx.tenant)
     return False if vsvip is None else None
-
-
-async def verify_update(ctx: ToolContext, args: UpdateArgs) -> bool | None:
-    """Every field asked for has its new value (the PATCH is atomic: all of them or none)."""
-    vs = await read_vs(ctx, args.name)
-    checks: list[bool] = []
-    if args.enabled is not None:
-        checks.append(vs.enabled == args.enabled)
-    if args.description is not None:
-        checks.append((vs.config.get("description") or "") == args.description)
-    if args.pool is not None:
-        checks.append(args.pool in (vs.pool, vs.pool_uuid))
-    return all(checks) if checks else None
 
 
 async def verify_delete(ctx: ToolContext, args: NameArgs) -> bool | None:
@@ -259,48 +249,9 @@ async def run_create(ctx: ToolContext, args: CreateArgs) -> ToolResult:
     return await after_vs(ctx, args.name, f"Created virtual service {args.name}")
 
 
-class UpdateArgs(Args):
-    name: str = Field(min_length=1, description="virtual service name (or uuid)")
-    enabled: OptBool = Field(None, description="true to enable, false to disable")
-    description: OptStr = Field(None, description="new description text")
-    pool: OptStr = Field(None, description="existing pool to switch the traffic to")
-
-
-def _changes(vs: VirtualServiceDetail, args: UpdateArgs) -> list[tuple[str, Any, Any]]:
-    """(field, before, after) for every field the call really changes."""
-    wanted = [
-        ("enabled", vs.enabled, args.enabled),
-        ("description", vs.config.get("description") or "", args.description),
-        ("pool", vs.pool or "", args.pool),
-    ]
-    return [(f, before, after) for f, before, after in wanted if after is not None and after != before]
-
-
-def _line(sign: str, field: str, value: Any) -> str:
+def diff_line(sign: str, field: str, value: Any) -> str:
     shown = str(value).lower() if isinstance(value, bool) else (value if value != "" else "(none)")
     return f"{sign} {field}: {shown}"
-
-
-async def plan_update(ctx: ToolContext, args: UpdateArgs) -> WritePlan:
-    vs = await read_vs(ctx, args.name)
-    changes = _changes(vs, args)
-    if not changes:
-        raise ToolError(
-            f"nothing to change on {vs.name}", "give enabled, description or pool with a new value"
-        )
-    if args.pool and any(f == "pool" for f, _, _ in changes):
-        await _pool_must_exist(ctx, args.pool)
-    diff = [line for f, b, a in changes for line in (_line("-", f, b), _line("+", f, a))]
-    fields = ", ".join(f for f, _, _ in changes)
-    return WritePlan(
-        summary=f"Change {fields} of virtual service {vs.name} (tenant {tenant_label(ctx)})", diff=diff
-    )
-
-
-async def run_update(ctx: ToolContext, args: UpdateArgs) -> ToolResult:
-    changes = VirtualServiceUpdate(enabled=args.enabled, description=args.description, pool=args.pool)
-    vs = await ctx.ops.virtualservices.update(args.name, changes, tenant=ctx.tenant)
-    return await after_vs(ctx, vs.uuid, f"Updated virtual service {vs.name}")
 
 
 async def plan_delete(ctx: ToolContext, args: NameArgs) -> WritePlan:
@@ -335,7 +286,7 @@ def _toggle(
             raise ToolError(f"virtual service {vs.name} is already {verb.lower()}d", "nothing to do")
         return WritePlan(
             summary=f"{verb} virtual service {vs.name} (tenant {tenant_label(ctx)})",
-            diff=[_line("-", "enabled", vs.enabled), _line("+", "enabled", enabled)],
+            diff=[diff_line("-", "enabled", vs.enabled), diff_line("+", "enabled", enabled)],
         )
 
     async def run(ctx: ToolContext, args: NameArgs) -> ToolResult:
@@ -380,21 +331,7 @@ TOOLS: list[Tool] = [
         lookup=LOOKUP,
         verify=verify_create,
         readback=show,
-        target=_vs_target,
-    ),
-    tool(
-        "update_virtual_service",
-        "Change a virtual service: enable/disable it, set its description, or switch it to another pool. "
-        "Needs confirmation.",
-        UpdateArgs,
-        run_update,
-        risk=_W,
-        plan=plan_update,
-        topics=(*VS_TOPICS, "update", "change", "set", "modify", "description", "pool", "switch"),
-        lookup=LOOKUP,
-        verify=verify_update,
-        readback=show,
-        target=_vs_target,
+        target=vs_target,
     ),
     tool(
         "delete_virtual_service",
@@ -406,7 +343,7 @@ TOOLS: list[Tool] = [
         topics=(*VS_TOPICS, "delete", "remove", "destroy", "drop"),
         lookup=LOOKUP,
         verify=verify_delete,
-        target=_vs_target,
+        target=vs_target,
     ),
     tool(
         "enable_virtual_service",
@@ -419,7 +356,7 @@ TOOLS: list[Tool] = [
         lookup=LOOKUP,
         verify=_verify_toggle(True),
         readback=show,
-        target=_vs_target,
+        target=vs_target,
     ),
     tool(
         "disable_virtual_service",
@@ -432,6 +369,6 @@ TOOLS: list[Tool] = [
         lookup=LOOKUP,
         verify=_verify_toggle(False),
         readback=show,
-        target=_vs_target,
+        target=vs_target,
     ),
 ]

@@ -41,7 +41,7 @@ QUESTIONS: list[dict[str, Any]] = [
      "arguments": {"pool": "portal-prod-0001-pool", "server": "10.1.1.11"}, "kind": "write"},
     {"text": "scale out checkout-stage-0004", "expected_tool": "scale_out_virtual_service",
      "arguments": {"name": "checkout-stage-0004"}, "kind": "write"},
-    {"text": "what is the pool update api", "expected_tool": "update_pool", "arguments": {},
+    {"text": "what is the backup restore api", "expected_tool": "restore_backup", "arguments": {},
      "kind": "read", "missing": True},
 ]  # fmt: skip
 
@@ -62,7 +62,7 @@ RIGHT: dict[str, Reply | str] = {
         "remove_pool_server", {"pool": "portal-prod-0001-pool", "server": "10.1.1.11"}
     ),
     "scale out checkout-stage-0004": Reply.call("scale_out_virtual_service", {"name": "checkout-stage-0004"}),
-    "what is the pool update api": "I cannot update pools yet.",
+    "what is the backup restore api": "I cannot restore backups.",
 }
 MISTAKES: dict[str, dict[str, Reply | str]] = {
     "qwen3:8b": {

@@ -140,7 +140,7 @@ def test_measure_item_asks_the_real_router_and_fallback() -> None:
     assert mislabelled.fallback_tool == "list_pools"
     assert mislabelled.fallback_wrong
     missing = measure_item(
-        Question("please delete pool legacy-pool", "delete_pool", kind="write", missing=True),
+        Question("restore last night's configuration backup", "restore_backup", kind="write", missing=True),
         CATALOGUE,
         limit=8,
     )
