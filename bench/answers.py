@@ -6,9 +6,11 @@ arguments), how often does the fallback choose a wrong tool, and how many tool-s
 turn sends compared with every tool. Questions for tools the catalogue does not have yet are counted
 apart. No model, no controller: it runs in a second.
 
-Run: `make bench`, or `python -m bench.answers [--split tune|holdout|all] [--json] [--failures]`.
-Writes bench/results_answers.json. Tune the router and the fallback on `tune`; `holdout` says whether
-the tuning generalises. With Ollama, `avibot eval` scores the whole answer through a model.
+Run: `make bench`, or `python -m bench.answers [--set tune|holdout|all] [--json] [--failures]`
+(`--split` is the same option). The full run (every split) writes bench/results_answers.json; a run of
+one split only prints, so tuning on `tune` never overwrites the recorded figures. Tune the router and
+the fallback on `tune` alone; `holdout` says whether the tuning generalises. With Ollama, `avibot
+eval` scores the whole answer through a model.
 """
 
 from __future__ import annotations
@@ -100,7 +102,14 @@ def failures_text(reports: dict[str, Report]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.answers", description=__doc__.split("\n")[0])
-    parser.add_argument("--split", choices=(*SPLITS, "all"), default="all", help="default: each, and all")
+    parser.add_argument(
+        "--set",
+        "--split",
+        dest="split",
+        choices=(*SPLITS, "all"),
+        default="all",
+        help="default: each, and all",
+    )
     parser.add_argument("--json", action="store_true", help="print the JSON document instead of tables")
     parser.add_argument(
         "--failures", action="store_true", help="also list the tune questions that went wrong"
@@ -110,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     reports = {split: measure(questions_for(split)) for split in splits}
     # Which questions failed is listed for `tune` only: the holdout is for checking, not for tuning on.
     doc = {split: report.as_dict(failures=split == "tune") for split, report in reports.items()}
-    RESULTS.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    written = args.split == "all"
+    if written:
+        RESULTS.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     if args.json:
         print(json.dumps(doc, indent=2))
     else:
@@ -118,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.failures:
             print(failures_text(reports))
         shown = RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS
-        print(f"\n(written to {shown})")
+        print(f"\n(written to {shown})" if written else f"\n(one split: {shown} is written by the full run)")
     return 0
 
 

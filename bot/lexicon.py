@@ -47,6 +47,7 @@ class Kind:
     unhealthy_tool: str | None = None
     noun: str | None = None  # how the catalogue's tool names spell it: `disable_<noun>`, `create_<noun>`
     name_patterns: tuple[str, ...] = ()  # regexes of names that usually are one of these (`*-pool`)
+    shows: tuple[str, ...] = ()  # kinds its reads also show (a virtual service's pool and engines)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -205,6 +206,7 @@ KINDS: tuple[Kind, ...] = (
         unhealthy_tool="list_unhealthy_virtual_services",
         noun="virtual_service",
         name_patterns=(r"vs[-_.].+", r".+[-_.]vs"),
+        shows=("pool", "se", "server"),
     ),
     Kind(
         "pool",
@@ -219,6 +221,7 @@ KINDS: tuple[Kind, ...] = (
         unhealthy_tool="list_unhealthy_pools",
         noun="pool",
         name_patterns=(r".+[-_.]pool", r"pool[-_.].+"),
+        shows=("server", "hm"),
     ),
     Kind(
         "se",
@@ -232,6 +235,7 @@ KINDS: tuple[Kind, ...] = (
         get_tool="get_service_engine",
         noun="service_engine",
         name_patterns=(r"avi-se-\w+", r"se[-_]?\d+", r".+[-_]se[-_]?\d+"),  # `Avi-se-xxxxx`: the default
+        shows=("vs",),
     ),
     Kind(
         "hm",
@@ -257,6 +261,7 @@ KINDS: tuple[Kind, ...] = (
         topics=("server",),
         unhealthy_tool="list_unhealthy_servers",
         noun="pool_server",
+        shows=("pool", "hm"),  # grouped by pool, with the health monitor that failed
     ),
     Kind(
         "types",  # the catalogue of object types the generic tools take
@@ -268,14 +273,16 @@ KINDS: tuple[Kind, ...] = (
 )
 
 VERBS: tuple[Verb, ...] = (
-    Verb("list", ("list", "ls")),
+    Verb("list", ("list", "ls"), prose=("enumerate",)),
     Verb("show", ("show", "get", "describe", "info", "details", "status")),
-    Verb("enable", ("enable",), topics=("enable",), prose=("bring", "turn", "reenable", "activate"),
+    Verb("enable", ("enable",), topics=("enable",), prose=("bring", "turn", "reenable", "activate", "resume",
+                                                           "unpause", "reactivate"),
          writes=True, action="enable", phrases=(
              "turn on", "turn * on", "switch on", "switch * on", "bring * back", "bring * online",
              "put * back",
              "back in rotation", "back into rotation", "back online", "back into service", "re enable")),
-    Verb("disable", ("disable",), topics=("disable",), prose=("drain", "shut", "turn", "deactivate"),
+    Verb("disable", ("disable",), topics=("disable",), prose=("drain", "shut", "turn", "deactivate", "pause",
+                                                              "suspend", "quiesce"),
          writes=True, action="disable", phrases=(
              "turn off", "turn * off", "switch off", "switch * off", "take * offline", "take * down",
              "take * out of rotation", "take * out of service", "pull * out of rotation", "shut down",
@@ -297,19 +304,21 @@ VERBS: tuple[Verb, ...] = (
     Verb("create", ("create", "new"), prose=("provision",), writes=True, action="create",
          phrases=("spin up", "spin * up", "set up", "stand up", "add a", "add an", "add new", "make a",
                   "make an", "make new", "build a", "build an")),
-    Verb("delete", ("delete", "del"), prose=("destroy", "decommission", "nuke", "drop"), writes=True,
-         action="delete", phrases=("get rid of", "tear down", "tear * down", "clean up", "remove the")),
-    Verb("add", ("add",), topics=("add", "scale"), prose=("join",), writes=True, action="add",
+    Verb("delete", ("delete", "del"), prose=("destroy", "decommission", "nuke", "drop", "retire", "wipe"),
+         writes=True, action="delete", phrases=("get rid of", "tear down", "tear * down", "clean up",
+                                                "remove the", "throw away", "throw * away")),
+    Verb("add", ("add",), topics=("add", "scale"), prose=("join", "append", "register"), writes=True,
+         action="add",
          phrases=("put * into", "put * in", "join * to", "add * to")),  # `pool add <pool> <server>`
     Verb("remove", ("remove",), topics=("remove", "scale"), prose=("drop",), writes=True, action="remove",
-         phrases=("take * out of", "pull * out of", "remove * from", "drop * from")),
+         phrases=("take * out of", "pull * out of", "remove * from", "drop * from", "kick * out of")),
     Verb("addserver", ("addserver",), writes=True, action="add"),
     Verb("removeserver", ("removeserver", "delserver", "deleteserver", "rmserver"), writes=True,
          action="remove"),
     Verb("enableserver", ("enableserver",), writes=True, action="enable"),
     Verb("disableserver", ("disableserver",), writes=True, action="disable"),
     Verb("update", ("update",), topics=("update",), writes=True, action="update",
-         prose=("change", "modify", "edit", "rename", "attach", "detach", "set"),
+         prose=("change", "modify", "edit", "rename", "attach", "detach", "set", "repoint", "swap", "bump"),
          phrases=("point * at", "point * to", "switch * to use", "make * expect", "make * use")),
     # `update`: no command form; a sentence for the model, routed to `update_<noun>`
     Verb("api", ("api",), topics=("generic",)),  # a raw controller call; a GET only reads
@@ -321,7 +330,7 @@ _DOWN_WORDS = (
     "not up", "not working", "on fire", "marked down", "erroring", "unreachable", "not responding",
     "not serving", "flapping", "critical", "in trouble", "problem", "problems", "issue", "issues", "wrong",
     "outages",
-    "trouble",
+    "trouble", "fail", "fails",
 )  # fmt: skip
 _TRAFFIC_WORDS = (
     "traffic", "throughput", "bandwidth", "latency", "requests", "performance", "statistics", "errors",
@@ -329,6 +338,7 @@ _TRAFFIC_WORDS = (
     "end to end", "rps", "requests per second", "requests per sec", "error rate", "5xx", "4xx", "spike",
     "spikes", "slow", "slowness", "bytes", "bps", "hits", "concurrent connections", "apdex", "chart", "p50",
     "p90", "p95", "p99", "percentile", "clients", "sessions", "connected clients",
+    "server errors", "client errors", "open connections", "rate",
 )  # fmt: skip
 
 _UP_WORDS = (
@@ -341,7 +351,7 @@ _CERT_WORDS = (
 )  # fmt: skip
 _EVENT_WORDS = (
     "event", "events", "event log", "log", "logs", "alert", "alerts", "history", "changed", "changes",
-    "happened", "happening", "audit trail", "timeline",
+    "happened", "happening", "audit trail", "timeline", "recent", "recently", "lately",
 )  # fmt: skip
 
 STATES: tuple[State, ...] = (

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import lexicon
-from bot.commands.reading import Mention, NameGuess, Reading, object_type_in
+from bot.commands.reading import STOPWORDS, Mention, NameGuess, Reading, name_like, object_type_in
+from bot.commands.spelling import distance
 from bot.commands.vocabulary import kind_by_pattern
 
 SURE = 0.7  # the fallback answers an intent at least this sure ...
@@ -309,8 +310,9 @@ def rank_intents(r: Reading) -> list[Intent]:
     return out
 
 
-def best_read(intents: list[Intent]) -> Intent | None:
-    """The read the fallback may answer with: sure, clearly ahead, complete, and no write asked."""
+def best_read(intents: list[Intent], r: Reading | None = None) -> Intent | None:
+    """The read the fallback may answer with: sure, clearly ahead, complete, and no write asked; with
+    the reading, also nothing in the sentence that the read leaves unexplained (`doubts`)."""
     if not intents or any(i.writes and i.score >= 0.6 for i in intents):
         return None
     top = intents[0]
@@ -319,4 +321,140 @@ def best_read(intents: list[Intent]) -> Intent | None:
     rival = next((i for i in intents[1:] if i.tool != top.tool), None)
     if rival is not None and rival.score > top.score - MARGIN:
         return None
+    if r is not None and doubts(r, top):
+        return None
     return top
+
+
+# -- doubts: what a sure-looking read would leave unexplained --------------------------------------------
+
+# Words that open a request without being its verb ("please", "can you", "i need").
+_LEAD_IN = frozenset(
+    (
+        "please", "pls", "plz", "kindly", "hey", "hi", "hello", "yo", "ok", "okay", "so", "and", "also",
+        "then", "now", "quickly", "just", "can", "could", "would", "will", "you", "u", "i", "we", "need",
+        "want", "to", "let", "me", "us", "go", "ahead", "guys", "team", "folks", "gimme", "lemme", "wanna",
+        "btw", "sorry",
+    )
+)  # fmt: skip
+_TIME_UNITS = re.compile(r"(?:s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?|months?)")
+_NUMBER = re.compile(r"(\d+)([a-z]*)")
+
+
+def _covered(r: Reading, i: int) -> bool:
+    return any(m.start <= i < m.end for m in r.mentions)
+
+
+def _used_names(intent: Intent) -> set[str]:
+    return {v.lower() for k, v in intent.arguments.items() if isinstance(v, str) and k != "method"}
+
+
+def target_kind(intent: Intent) -> str | None:
+    """The lexicon kind a read is about (a virtual service, a pool's servers ...), when it is one."""
+    if intent.key == "analytics":
+        entity = intent.arguments.get("entity_type")
+        return next((k.key for k in lexicon.LEXICON.kinds if k.object_type == entity), None)
+    if intent.key in ("status", "list", "health") and intent.kinds:
+        return intent.kinds[0]
+    return None
+
+
+def _name_kind(r: Reading, name: str) -> str | None:
+    """What the sentence and the name index say a name is: the kind word next to it, the kind the
+    controller has it as, else its shape (`*-pool`, `Avi-se-*`)."""
+    guess = next((g for g in r.names if g.name.lower() == name.lower()), None)
+    if guess is not None and guess.kind and (guess.explicit or guess.known):
+        return guess.kind
+    return kind_by_pattern(name)
+
+
+def _unknown_verb(r: Reading, used: set[str]) -> bool:
+    """The request opens with a word the reading does not explain: no vocabulary, glue, name or
+    value, and no adjective of a subject that follows ("average latency of web")."""
+    i = next((i for i, w in enumerate(r.low) if w not in _LEAD_IN), None)
+    if i is None:
+        return False
+    word = r.low[i]
+    if word in STOPWORDS or _covered(r, i) or word in used or word in r.ips or word.startswith("/"):
+        return False
+    if name_like(r.words[i]) or _NUMBER.fullmatch(word):
+        return False
+    reads = (w for v in lexicon.LEXICON.verbs if not v.writes for w in (*v.words, *v.prose) if len(w) > 3)
+    if any(distance(word, w, 1) <= 1 for w in reads):
+        return False  # "lsit all pools": a read's verb, misspelt
+    described = next((m for m in r.mentions if m.start == i + 1), None)
+    if described is not None and described.role in ("subject", "state"):
+        return False  # "average latency of web": an adjective
+    j = i + 1
+    while j < len(r.low) and r.low[j] not in STOPWORDS and not _covered(r, j) and r.low[j].isalpha():
+        j += 1
+    return not (j < len(r.low) and r.low[j] in ("of", "for", "and", "on"))  # "lb algorithm of web": a noun
+
+
+def doubts(r: Reading, intent: Intent) -> list[str]:
+    """Why the fallback should not answer `intent` although it ranks first and clearly ahead: what in
+    the sentence the read does not explain. Empty when there is nothing. The reasons:
+
+    - `verb`: the sentence opens with a word the lexicon does not know and that names nothing: most
+      likely a verb ("retire vs-old", "bump the timeout of hm-web"), maybe a change;
+    - `value`: an address, number or duration the read takes no argument for ("... to 5s", "10.0.0.5");
+    - `name`: another name the read does not use ("point vs-web at web-pool");
+    - `kind`: the read is about another kind than the sentence: the name is of another kind ("the
+      request hm-web sends" is no virtual service's metrics, "cert on vs-web" no certificate's name),
+      or a kind the sentence names is not one the read shows ("which pools use hm-web" is not in the
+      monitor's details);
+    - `state`: metrics were asked for together with a state ("is web up and how busy is it").
+    """
+    out: list[str] = []
+    used = _used_names(intent)
+    if intent.key in ("generic", "types"):
+        return out  # a path, or the types themselves: nothing to misread
+    if _unknown_verb(r, used):
+        out.append("verb")
+    # values the read takes no argument for
+    timed = "window" in intent.arguments or "expiring_within_days" in intent.arguments
+    for i, word in enumerate(r.low):
+        if _covered(r, i) or word in used:
+            continue
+        if word in r.ips:
+            out.append("value")
+            continue
+        number = _NUMBER.fullmatch(word)
+        if number is None:
+            continue
+        unit = number.group(2) or (r.low[i + 1] if i + 1 < len(r.low) else "")
+        if not (timed and _TIME_UNITS.fullmatch(unit)):
+            out.append("value")
+    # another name
+    contains = (r.name_contains or "").lower()
+    for g in r.names:
+        low = g.name.lower()
+        if low in used or low == contains or g.score < 0.6:
+            continue
+        if name_like(g.name) or g.known:
+            out.append("name")
+            break
+    # the kind agrees
+    lex = lexicon.LEXICON
+    kind = target_kind(intent)
+    name = intent.arguments.get("name")
+    if isinstance(name, str) and intent.key in ("analytics", "status", "objects"):
+        said = _name_kind(r, name)
+        if intent.key == "objects":
+            typed = [
+                m.start
+                for m in r.mentions
+                if m.role == "type" or (m.role, m.key) == ("subject", "certificates")
+            ]
+            where = next((g.position for g in r.names if g.name.lower() == name.lower()), None)
+            if said is not None or (typed and where is not None and min(typed) > where):
+                out.append("kind")  # "cert on vs-web", "does web have ssl": the vs's, not a cert
+        elif said is not None and kind is not None and said != kind:
+            out.append("kind")
+    if intent.key == "analytics" and r.has("state"):
+        out.append("state")  # "is web up, and how much traffic": its state too, which metrics don't tell
+    if kind is not None:
+        allowed = {kind} if intent.key == "analytics" else {kind, *lex.kind(kind).shows}
+        if any(k not in allowed and k != "types" for k in r.kinds):
+            out.append("kind")
+    return list(dict.fromkeys(out))

@@ -3,9 +3,13 @@
 It reads the sentence (`bot.commands.reading`: kinds, names, states, windows, filters, all from the
 lexicon), ranks what it asks for (`bot.commands.intents`) and answers the best read when it is sure
 and clearly ahead of the next ("latency of web-vs last hour", "is the checkout pool up?", "which
-pools have unhealthy servers?"). It never answers a write (changes only through explicit commands,
-which show their exact effect and ask for confirmation), nor a "why" (a diagnosis is the model's
-job). When unsure it says so and offers two or three concrete commands instead of guessing.
+pools have unhealthy servers?"), and when that read explains the whole sentence
+(`bot.commands.intents.doubts`): no opening verb it does not know ("retire vs-old"), no value or second
+name the read would drop ("... to 5s", "point vs-web at web-pool"), no object of another kind than
+the read's ("which pools use hm-web"). It never answers a write (changes only through explicit
+commands, which show their exact effect and ask for confirmation), nor a "why" (a diagnosis is the
+model's job). When unsure it says so and offers two or three concrete commands instead of guessing:
+a wrong answer costs more than a question back.
 
 With the controller's names (`NameLookup`, bot/entities.py) it knows which names exist and of what
 kind: "is the checkout pool healthy?" finds `checkout-pool`, and a name it does not know is met with
@@ -18,13 +22,20 @@ import re
 from dataclasses import dataclass, field
 
 from bot import lexicon
-from bot.commands.intents import Intent, best_read, rank_intents
+from bot.commands.intents import Intent, best_read, doubts, rank_intents
 from bot.commands.models import CommandError, ToolCommand
 from bot.commands.parse import parse_command
 from bot.commands.reading import STOPWORDS, NameLookup, Reading, read_sentence
 from bot.commands.vocabulary import kind_by_pattern, vocabulary
 
 DEFAULT_SUGGESTIONS = ("vs list", "unhealthy", "help")
+_DOUBT_NOTES = {  # why a read that ranks first is not run (bot.commands.intents.doubts)
+    "verb": "I don't know that verb without the model; a change needs an exact command (it asks to confirm).",
+    "value": "I can't tell what that value is for without the model.",
+    "name": "That names more than one object; I can't tell which you mean without the model.",
+    "kind": "I can't tell which kind of object you mean without the model.",
+    "state": "That asks two things; one command answers each.",
+}
 
 
 @dataclass
@@ -177,6 +188,8 @@ def plain_fallback(text: str, names: NameLookup | None = None) -> Fallback:
         elif r.why:
             lead = "Working out why needs the model; these show the facts."
         return Fallback(None, _suggest(intents, r), lead)
+    if reasons := doubts(r, chosen):
+        return Fallback(None, _suggest(intents, r), _DOUBT_NOTES.get(reasons[0], ""))
     note, close, missing = "", list[str](), None
     if names is not None:
         linked, note, close, missing = _link(chosen, names)

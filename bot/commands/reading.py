@@ -61,7 +61,7 @@ STOPWORDS = frozenset(
         "folks", "listening", "placed", "sitting", "hosted", "run", "runs", "across", "between", "under",
         "behind", "via", "both", "either", "name", "names", "highest", "lowest", "biggest", "largest",
         "smallest", "max", "min", "maximum", "minimum", "peak", "worst", "best", "heaviest", "least",
-        "without",
+        "without", "whose", "containing", "contains", "matching", "r", "u", "ur",
     )
 )  # fmt: skip
 _PREPOSITIONS = frozenset(
@@ -168,6 +168,7 @@ class Reading:
 def _normalize(text: str) -> str:
     body, _ = strip_address(text)
     body = body.replace("\u2019", "'").replace("`", " ")
+    body = re.sub(r"<@[\w.|-]+>|(?<![\w/])@[\w.-]+", " ", body)  # "hey @avibot is ...": not a name
     for short, full in (("what's", "what is"), ("whats", "what is"), ("how's", "how is"), ("isn't", "is not"),
                         ("aren't", "are not"), ("who's", "who is"), ("where's", "where is"),
                         ("doesn't", "does not"), ("don't", "do not"), ("can't", "can not")):  # fmt: skip
@@ -235,7 +236,8 @@ def _mentions(low: list[str], vocab: Vocabulary) -> tuple[list[Mention], set[int
     return found, taken
 
 
-def _name_like(word: str) -> bool:
+def name_like(word: str) -> bool:
+    """A word shaped like an object name: a hyphen, dot, underscore or digit in it, or inner capitals."""
     return bool(re.search(r"[-_.\d]", word)) or (word[:1].isupper() and any(c.isupper() for c in word[1:]))
 
 
@@ -264,31 +266,41 @@ def _guess_names(r: Reading, taken: set[int], names: NameLookup | None) -> None:
     lex_kinds = ("kind", "mention")
     guesses: list[NameGuess] = []
     for i, (word, low) in enumerate(zip(r.words, r.low, strict=True)):
-        if low in STOPWORDS and i not in taken and not _name_like(word):
+        if low in STOPWORDS and i not in taken and not name_like(word):
             continue
         if _IP.fullmatch(low) or low.isdigit() or low.startswith("/") or re.fullmatch(r"\d+[a-z]{1,3}", low):
             continue
         if low in _MONITOR_TYPES and (r.has("kind", "hm") or r.has("mention", "hm")):
             continue  # "which monitors are http": a type of monitor
+        if {low, low.removesuffix("s")} & _STATUS_CUES and not (names is not None and names.kinds_of(word)):
+            continue  # "se versions", "the ip of web": what is asked about an object, not its name
         prev = i - 1 if i and r.low[i - 1] not in ("the", "a", "an") else i - 2
         before = _kind_at(r, prev, ("kind",)) if prev >= 0 else None
         after = _kind_at(r, i + 1, lex_kinds) if i + 1 < len(r.low) else None
-        if after is not None and after.plural and not r.text.startswith(("is ", "are ", "how is")):
-            continue  # "the prod virtual services": a filter, not a name
+        if (
+            after is not None
+            and after.plural
+            and before is None
+            and not r.text.startswith(("is ", "are ", "how is"))
+        ):
+            continue  # "the prod virtual services": a filter, not a name ("pool web members" names)
         known = names.kinds_of(word) if names is not None else []
         if i in taken:
             mention = _kind_at(
                 r, i, ("kind", "mention", "hint", "state", "subject", "window", "type", "prose", "change")
             )
             strong = before is not None or (after is not None and not after.plural) or _slot(r, i)
+            strong = strong or (i > 0 and r.low[i - 1] in ("called", "named"))  # "the vs called api"
             verb = _kind_at(r, i, ("verb",))
+            if verb is not None and r.path is None and i and r.low[i - 1] in _PREPOSITIONS:
+                strong = strong or not lexicon.LEXICON.verb(verb.key).writes  # "5xx on api": no raw call
             if verb is not None and (
                 i == 0 or verb.key in _NO_NAME_VERBS or lexicon.LEXICON.verb(verb.key).writes
             ):
                 continue  # "se status" lists; "the api vs" is named
             if mention is not None or not (strong or known):
                 continue
-        score = 0.6 if _name_like(word) else 0.3
+        score = 0.6 if name_like(word) else 0.3
         explicit = before or (after if after is not None and not after.plural else None)
         kind = explicit.key if explicit else None
         if explicit:
@@ -303,6 +315,8 @@ def _guess_names(r: Reading, taken: set[int], names: NameLookup | None) -> None:
             score += 0.2  # "storefront errors"
         elif i and (_kind_at(r, i - 1, ("subject",)) or _kind_at(r, i - 1, ("verb",))):
             score += 0.2  # "throughput checkout"
+        if not known and not name_like(word) and re.fullmatch(r"[a-z]{3,}ed", low):
+            score -= 0.2  # "who modified pool web": a verb's form, rarely a name
         kinds = [k for k, _ in known]
         if known and (kind is None or kind in kinds):  # "the checkout pool" is no virtual service checkout
             score += 1.0
@@ -350,7 +364,15 @@ def _filters(r: Reading) -> None:
                 and _plain_word(r, after)
             ):
                 r.name_contains = r.words[after]
-            if before >= 0 and _plain_word(r, before) and not r.text.startswith(("is ", "are ")):
+            singular = before >= 1 and any(  # "pool web members": pool web's members
+                m.role == "kind" and not m.plural and m.end == before for m in r.mentions
+            )
+            if (
+                before >= 0
+                and _plain_word(r, before)
+                and not singular
+                and not r.text.startswith(("is ", "are "))
+            ):
                 r.name_contains = r.words[before]  # "the prod pools"
     if r.has("kind", "hm") or r.has("mention", "hm"):
         r.monitor_type = next((t for t in _MONITOR_TYPES if re.search(rf"\b{t}\b", text)), None)
@@ -362,7 +384,12 @@ def _asks(r: Reading, m: Mention) -> bool:
     """Whether a write verb's word asks for a change: always, but for an adjective before a word that
     is no kind's name ("new connections", not "new pool")."""
     if r.low[m.start] in _ADJECTIVES and m.end < len(r.low):
-        return _kind_at(r, m.end, ("kind", "mention")) is not None
+        for i in range(m.end, min(m.end + 3, len(r.low))):  # "new tcp health check": still a kind
+            if _kind_at(r, i, ("kind", "mention")) is not None:
+                return True
+            if r.low[i] in STOPWORDS or _kind_at(r, i, ("subject", "state", "window")) is not None:
+                return False
+        return False
     if r.low[0] in _PAST and _PAST & set(r.low[max(0, m.start - 3) : m.start]):
         r.past = True  # "did anyone change web": a question about what happened
         return False
@@ -401,6 +428,8 @@ def read_sentence(text: str, names: NameLookup | None = None) -> Reading:
             if one in r.verbs:
                 r.verbs = {batch: r.verbs[one], **r.verbs}
     r.why = "why" in low
+    if low[:1] == ["when"] and low[1:2] and low[1] in ("did", "was", "were", "has", "have"):
+        r.past = True  # "when did web go down": what happened, and when
     _guess_names(r, taken, names)
     _filters(r)
     _drop_filter_word(r)

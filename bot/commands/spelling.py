@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 
-def _distance(a: str, b: str, limit: int) -> int:
+def distance(a: str, b: str, limit: int) -> int:
     """Optimal string alignment distance (a swap of neighbours is one edit), stopping past `limit`."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
@@ -29,7 +29,7 @@ def correct(word: str, vocabulary: Collection[str], stopwords: Collection[str] =
     if len(word) < 6 or not word.isalpha() or word in stopwords or word in vocabulary:
         return word
     limit = 2 if len(word) >= 9 else 1
-    best = [(d, v) for v in vocabulary if (d := _distance(word, v, limit)) <= limit]
+    best = [(d, v) for v in vocabulary if (d := distance(word, v, limit)) <= limit]
     if not best:
         return word
     low = min(d for d, _ in best)

@@ -65,6 +65,24 @@ def test_a_write_ranks_its_verbs_tool_first(text: str, first: str) -> None:
 @pytest.mark.parametrize(
     ("text", "first"),
     [
+        ("pause vs-blog", "disable_virtual_service"),
+        ("suspend the storefront vip", "disable_virtual_service"),
+        ("resume vs-blog", "enable_virtual_service"),
+        ("retire vs old-blog", "delete_virtual_service"),
+        ("throw away vs old-blog", "delete_virtual_service"),
+        ("kick 10.4.4.4 out of blog-pool", "remove_pool_server"),
+        ("append 10.4.4.5 to blog-pool", "add_pool_server"),
+        ("bump the interval of hm-blog to 10 seconds", "update_health_monitor"),
+    ],
+)
+def test_everyday_verbs_for_a_change_rank_its_tool_first(text: str, first: str) -> None:
+    """Verbs the lexicon gained for the fallback (which never answers them) route the write too."""
+    assert routed(text)[0] == first
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
         ("is vs-blog up?", "get_virtual_service"),
         ("members of blog-prod-0101-pool", "get_pool"),
         ("what does hm-blog-https send", "get_health_monitor"),
