@@ -43,7 +43,11 @@ class Builtins:
 
 
 async def _help(b: Builtins, turn: TurnState, cmd: CoreCommand) -> TurnResult:
-    return turn.finish("command", [TextPart(markdown=help_text(cmd.argument))], visibility=Visibility.ASKER)
+    return turn.finish(
+        "command",
+        [TextPart(markdown=help_text(cmd.argument, turn.inbound.platform))],
+        visibility=Visibility.ASKER,
+    )
 
 
 async def _reset(b: Builtins, turn: TurnState, cmd: CoreCommand) -> TurnResult:

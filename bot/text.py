@@ -1,12 +1,17 @@
-"""Platform-neutral text that every channel shows the same way: sparklines, series stats, the footer.
+"""Platform-neutral text that every channel shows the same way: numbers, sparklines, series stats,
+the footer.
 
 Adapters render parts in their own markup; these few strings are the same everywhere, so one place
-builds them (each adapter escapes them for its format).
+builds them (each adapter escapes them for its format). Numbers go through `fmt_number` (re-exported
+here from common/numbers.py, so adapters need nothing else): `49.5M`, `49.5 Mbps`, never `4.9e+07`.
 """
 
 from __future__ import annotations
 
 from bot.types import Reply
+from common.numbers import fmt_count, fmt_number
+
+__all__ = ["SPARK", "fmt_count", "fmt_number", "footer_text", "series_stats", "sparkline"]
 
 SPARK = "▁▂▃▄▅▆▇█"
 
@@ -30,9 +35,12 @@ def sparkline(values: list[float | None], width: int) -> str:
     )
 
 
-def series_stats(known: list[float]) -> str:
-    """`last 3 · min 1 · max 9 · 12 points` for the non-empty values of a series."""
-    return f"last {known[-1]:g} · min {min(known):g} · max {max(known):g} · {len(known)} points"
+def series_stats(known: list[float], unit: str = "") -> str:
+    """`last 49.5M · min 39.8M · max 53.9M · 12 points` for the non-empty values of a series; with
+    its unit, `last 49.5 Mbps · ...`."""
+    last, low, high = (fmt_number(v, unit) for v in (known[-1], min(known), max(known)))
+    points = f"{fmt_count(len(known))} point{'' if len(known) == 1 else 's'}"
+    return f"last {last} · min {low} · max {high} · {points}"
 
 
 def footer_text(reply: Reply, controller: str = "") -> str:

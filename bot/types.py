@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal, assert_never
 
 from pydantic import BaseModel, Field
 
+from common.numbers import fmt_number
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -221,9 +223,10 @@ def render_plain(part: Part) -> str:
             values = [p.value for p in part.points if p.value is not None]
             if not values:
                 return f"{part.title}: no data"
+            unit = part.unit
             return (
-                f"{part.title} ({part.unit}): last {values[-1]:g}, min {min(values):g}, "
-                f"max {max(values):g}, {len(values)} points"
+                f"{part.title}: last {fmt_number(values[-1], unit)}, min {fmt_number(min(values), unit)}, "
+                f"max {fmt_number(max(values), unit)}, {len(values)} points"
             )
         case ErrorPart():
             return f"Error: {part.message}" + (f"\nHint: {part.hint}" if part.hint else "")

@@ -15,6 +15,7 @@ from typing import Any, assert_never
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from bot.text import fmt_number
 from bot.types import (
     ConfirmationPart,
     ErrorPart,
@@ -127,21 +128,7 @@ def _paragraphs(text: str) -> str:
 # -- numbers and times ---------------------------------------------------------------------------
 
 
-def fmt_number(value: float | None) -> str:
-    """A compact number for labels: 98.6M / 12.3k / 98.5 / 0.25, so a chart's axis stays narrow."""
-    if value is None:
-        return "-"
-    magnitude = abs(value)
-    for threshold, size, suffix in ((1e9, 1e9, "G"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
-        if magnitude >= threshold:
-            return _trim(f"{value / size:.1f}") + suffix
-    if magnitude >= 100 or value == int(value):
-        return f"{value:,.0f}"
-    return _trim(f"{value:.1f}" if magnitude >= 10 else f"{value:.2f}")
-
-
-def _trim(text: str) -> str:
-    return text.rstrip("0").rstrip(".") if "." in text else text
+# `fmt_number` (the `num` filter) is every channel's formatter, from bot/text.py: 98.6M / 12.3k / 98.5.
 
 
 def fmt_time(value: datetime) -> str:

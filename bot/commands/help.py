@@ -1,4 +1,10 @@
-"""`help_text`: the command-mode help, built from the forms table and the lexicon so it cannot drift."""
+"""`help_text`: the command-mode help, built from the forms table and the lexicon so it cannot drift.
+
+It is written for the place it is shown in (`Inbound.platform`): Slack types `/avi <command>`, Teams
+@mentions the bot, the web page and the terminal (`cli`) type the command itself; the terminal also
+says how to leave. Every channel renders the same small Markdown (the terminal shows it as bold and
+plain text, never raw `*`, `_` or backticks).
+"""
 
 from __future__ import annotations
 
@@ -102,9 +108,27 @@ def _render(key: str, title: str, lines: list[tuple[str, str]]) -> str:
     return f"*{title}*\n{body}" + (f"\n_e.g._ {examples}" if examples else "")
 
 
-def help_text(topic: str | None = None) -> str:
-    """Markdown help: every command with a one-line description, or one topic (`help pool`)."""
+# How a person gives a command, per platform; anything else (web, cli, unknown) types it as it is.
+_HOW_TO_TYPE: dict[str, str] = {
+    "slack": "type `/avi <command>`, or mention @avibot with one in a thread",
+    "teams": "mention the bot with a command (`@avibot vs list`)",
+}
+_TERMINAL = "cli"
+
+
+def _sections_for(platform: str) -> dict[str, Section]:
     sections = _sections()
+    if platform == _TERMINAL:
+        title, lines = sections["assistant"]
+        extra = ("exit", "leave the prompt (or Ctrl-D); the up and down arrows recall earlier lines")
+        sections["assistant"] = (title, [*lines, extra])
+    return sections
+
+
+def help_text(topic: str | None = None, platform: str = "") -> str:
+    """Markdown help: every command with a one-line description, or one topic (`help pool`), for
+    `platform` (the Inbound's: `slack`, `teams`, `web`, `cli`)."""
+    sections = _sections_for(platform)
     if topic:
         words = topic.split()
         obj, _ = kind_at(words, 0, OBJECTS)
@@ -112,8 +136,9 @@ def help_text(topic: str | None = None) -> str:
         if key:
             return _render(key, *sections[key])
     objects = ", ".join(f"`{kind.key}`" for kind in _kinds_with_sections())
+    how = _HOW_TO_TYPE.get(platform, "type a command")
     intro = (
-        f"*Command mode* — type `/avi <command>`. Objects: {objects} (long names such as "
+        f"*Command mode* — {how}. Objects: {objects} (long names such as "
         "`virtualservice` work too); verbs in either order (`vs list` = `list vs`), controller-shell "
         "style included (`show virtualservice vs-web`). Changes ask for confirmation first."
     )

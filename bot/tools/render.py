@@ -12,6 +12,7 @@ from avi.models import ref_name
 from avi.redact import redact
 from bot.tools.labels import label
 from bot.types import Fact, FactsPart, TablePart, TextPart
+from common.numbers import fmt_number
 
 LIST_BUDGET = 3000  # characters of JSON the model gets for a list
 OBJECT_BUDGET = 3000  # ... and for one object
@@ -50,7 +51,7 @@ def cell(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{num(value):g}"
+        return fmt_number(value)
     if isinstance(value, (list, tuple)):
         return ", ".join(cell(v) for v in value) or "-"
     return str(value)
