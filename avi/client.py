@@ -31,6 +31,7 @@ from avi.client_types import (
     _encode_params,
     _Session,
     api_path,
+    decode_body,
     looks_like_uuid,
 )
 from avi.collections import CollectionReads
@@ -41,6 +42,7 @@ from avi.errors import (
     AviUnavailableError,
     error_for_status,
 )
+from avi.read_share import RawAnswer, ReadShare, read_key
 from avi.settings import AviSettings
 from avi.transport import (
     IDEMPOTENT_METHODS,
@@ -87,6 +89,7 @@ class AviClient(CollectionReads):
         self._refusals = 0  # logins refused in a row (wrong password, locked account)
         self._blocked_until = 0.0
         self.stats = ClientStats()
+        self.reads = ReadShare(settings.cache_seconds)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -384,58 +387,72 @@ class AviClient(CollectionReads):
         tenant: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> AviResponse:
-        """One API call: lazy login, one transparent re-login on 401/419, typed errors."""
+        """One API call: lazy login, one transparent re-login on 401/419, typed errors; identical
+        reads shared and kept briefly, every write dropping what was kept (avi/read_share.py)."""
         method = method.upper()
         path = api_path(path)
         started = time.perf_counter()
         self.stats.calls += 1
         try:
             encoded = _encode_params(params)
-            retryable = method in IDEMPOTENT_METHODS
-            write = method in WRITE_METHODS
-            session = self._session or await self._ensure_session(None)
-            resp = await self._send(
-                method, path, encoded, json, self._headers(session, tenant, headers), retryable, write=write
-            )
-            if resp.status_code in (401, 419) and path not in ("/login", "/logout"):
-                # Refused before it was applied: sending the write again after a login is not a retry.
-                log.info("%s %s -> %s, logging in again", method, path, resp.status_code)
-                self.stats.relogins += 1
-                session = await self._ensure_session(session.generation)
-                resp = await self._send(
-                    method,
-                    path,
-                    encoded,
-                    json,
-                    self._headers(session, tenant, headers),
-                    retryable,
-                    write=write,
+            if method == "GET" and headers is None and self.reads.enabled:
+                key = read_key(tenant or self._settings.tenant, path, encoded)
+                raw = await self.reads.read(
+                    key, lambda: self._exchange(method, path, encoded, None, tenant, None)
                 )
-            self._absorb_cookies(resp, session)
-            if resp.status_code >= 400:
-                error = error_for_status(resp.status_code, resp.text, method=method, path=path)
-                if isinstance(error, AviUnavailableError):
-                    message = f"the controller at {self._base_url} is unavailable: {error.message}"
-                    if write and resp.status_code >= 500:
-                        # A 5xx may come after the change was made (a proxy's 504, a crash mid-commit).
-                        raise AviOutcomeUnknown(
-                            message, method=method, path=path, status=resp.status_code, body=error.body
-                        )
-                    error.message = message
-                    error.args = (error.message,)
-                raise error
-            body: Any = None
-            if resp.content:
+            elif method in WRITE_METHODS:
+                self.reads.invalidate()
                 try:
-                    body = resp.json()
-                except ValueError:
-                    body = resp.text
-            return AviResponse(resp.status_code, body, resp.headers)
+                    raw = await self._exchange(method, path, encoded, json, tenant, headers)
+                finally:
+                    self.reads.invalidate()
+            else:
+                raw = await self._exchange(method, path, encoded, json, tenant, headers)
+            return AviResponse(raw.status, decode_body(raw.content), raw.headers)
         except AviError:
             self.stats.errors += 1
             raise
         finally:
             self.stats.call_seconds += time.perf_counter() - started
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        encoded: dict[str, str] | None,
+        json: Any,
+        tenant: str | None,
+        headers: Mapping[str, str] | None,
+    ) -> RawAnswer:
+        """Send one call (logging in as needed) and map a failure to its typed error."""
+        retryable = method in IDEMPOTENT_METHODS
+        write = method in WRITE_METHODS
+        session = self._session or await self._ensure_session(None)
+        resp = await self._send(
+            method, path, encoded, json, self._headers(session, tenant, headers), retryable, write=write
+        )
+        if resp.status_code in (401, 419) and path not in ("/login", "/logout"):
+            # Refused before it was applied: sending the write again after a login is not a retry.
+            log.info("%s %s -> %s, logging in again", method, path, resp.status_code)
+            self.stats.relogins += 1
+            session = await self._ensure_session(session.generation)
+            resp = await self._send(
+                method, path, encoded, json, self._headers(session, tenant, headers), retryable, write=write
+            )
+        self._absorb_cookies(resp, session)
+        if resp.status_code >= 400:
+            error = error_for_status(resp.status_code, resp.text, method=method, path=path)
+            if isinstance(error, AviUnavailableError):
+                message = f"the controller at {self._base_url} is unavailable: {error.message}"
+                if write and resp.status_code >= 500:
+                    # A 5xx may come after the change was made (a proxy's 504, a crash mid-commit).
+                    raise AviOutcomeUnknown(
+                        message, method=method, path=path, status=resp.status_code, body=error.body
+                    )
+                error.message = message
+                error.args = (error.message,)
+            raise error
+        return RawAnswer(resp.status_code, resp.content, resp.headers)
 
     async def request(
         self,

@@ -9,6 +9,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 Params = Mapping[str, Any]
 
 _UUID_RE = re.compile(r"^[a-z][a-z0-9]*-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -125,3 +127,13 @@ def _encode_params(params: Params | None) -> dict[str, str] | None:
         else:
             out[key] = str(value)
     return out
+
+
+def decode_body(content: bytes) -> Any:
+    """A body as JSON (None when empty); a body that is not JSON as text."""
+    if not content:
+        return None
+    try:
+        return orjson.loads(content)
+    except ValueError:  # orjson.JSONDecodeError is a ValueError
+        return content.decode("utf-8", "replace")

@@ -79,6 +79,9 @@ class AviSettings(EnvFirstSettings):
     connect_timeout: float = Field(5.0, gt=0, le=120)
     retries: int = Field(2, ge=0, le=10, description="retries of idempotent requests on 502/503/504")
     max_connections: int = Field(20, ge=1, le=500)
+    cache_seconds: float = Field(
+        5.0, ge=0, le=300, description="share identical reads and keep them this long; 0 = off"
+    )
 
     @field_validator("host")
     @classmethod

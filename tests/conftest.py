@@ -78,9 +78,9 @@ async def sim(start_sim: StartSim) -> RunningSim:
     return await start_sim()
 
 
-def ops_for(sim: RunningSim) -> AviOperations:
+def ops_for(sim: RunningSim, **settings_: Any) -> AviOperations:
     """Operations over a fresh client logged in to `sim` as the test user (backoff kept short)."""
-    settings = AviSettings(host=sim.url, username=SIM_USERNAME, password=SIM_PASSWORD)
+    settings = AviSettings(host=sim.url, username=SIM_USERNAME, password=SIM_PASSWORD, **settings_)
     return AviOperations(AviClient(settings, retry_backoff=0.01))
 
 

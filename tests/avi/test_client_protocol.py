@@ -16,7 +16,13 @@ from tests.conftest import SIM_PASSWORD, SIM_USERNAME, RunningSim, StartSim
 
 
 def make_client(sim: RunningSim, **settings: Any) -> AviClient:
-    values: dict[str, Any] = {"host": sim.url, "username": SIM_USERNAME, "password": SIM_PASSWORD}
+    # These count the protocol's own requests: no shared reads (tests/avi/test_read_share.py has them).
+    values: dict[str, Any] = {
+        "host": sim.url,
+        "username": SIM_USERNAME,
+        "password": SIM_PASSWORD,
+        "cache_seconds": 0,
+    }
     values.update(settings)
     return AviClient(AviSettings(**values), retry_backoff=0.01)
 
