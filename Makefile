@@ -4,15 +4,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 SDK_DIR := .cache/avisdk
 
-.PHONY: test lint bench sim install sdk redis chromium demo teams-package clean
+SLACK_MANIFEST ?= .cache/slack/manifest.yaml
+TEAMS_PACKAGE ?= .cache/teams/avibot-teams.zip
+
+.PHONY: test lint bench sim install install-run sdk redis chromium demo slack-manifest teams-package clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# What running avibot needs (the demo, the simulator, the app manifests): the project alone.
+$(VENV)/.installed-run: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+# What the tests and linters need too: the `dev` extra (pytest, Playwright, ruff, mypy, jsonschema).
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $@
+	touch $@ $(VENV)/.installed-run
 
 # The official Avi SDK installs a top-level package named `avi` (as ours does), so it lives in
 # its own folder and is only ever used by subprocesses whose PYTHONPATH holds that folder alone.
@@ -22,6 +31,8 @@ $(SDK_DIR)/.installed: requirements-sdk.txt $(BIN)/python
 	touch $@
 
 install: $(VENV)/.installed
+
+install-run: $(VENV)/.installed-run
 
 # The tests start their own throwaway redis-server from PATH; this makes sure there is one.
 redis:
@@ -51,15 +62,21 @@ bench: install redis
 	$(BIN)/python -m bench.answers
 
 # The README's first command: a working assistant in the browser, no Ollama or Redis needed.
-demo: install
+demo: install-run
 	@echo "avibot demo: open http://127.0.0.1:8080 (Ctrl+C to stop)"
 	$(BIN)/avibot serve --demo
 
-# The Teams app package to upload: TEAMS_APP_ID=<Azure app id> [TEAMS_BOT_DOMAIN=host] make teams-package
-teams-package: install
-	$(BIN)/python scripts/teams_package.py
+# The Slack app manifest (HTTP mode) to paste: SLACK_PUBLIC_URL=https://bot.example.com make slack-manifest
+slack-manifest: install-run
+	@$(BIN)/python scripts/slack_manifest.py --out $(SLACK_MANIFEST)
 
-sim: install
+# The Teams app package to upload: TEAMS_APP_ID=<Azure app id> TEAMS_BOT_DOMAIN=host make teams-package
+# (optional: TEAMS_DEVELOPER_NAME, TEAMS_DEVELOPER_URL, TEAMS_PRIVACY_URL, TEAMS_TERMS_URL, ...;
+# see scripts/teams_package.py)
+teams-package: install-run
+	@$(BIN)/python scripts/teams_package.py --out $(TEAMS_PACKAGE)
+
+sim: install-run
 	$(BIN)/avibot sim
 
 clean:

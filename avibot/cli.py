@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from avibot.audit_cli import add_parser as add_audit_parser
 from avibot.chat import add_parser as add_chat_parser
-from avibot.config import ConfigError, load_settings
+from avibot.config import ConfigError, demo_environment, demo_notice, load_settings
 from avibot.eval import add_parser as add_eval_parser
 from avibot.logging_setup import setup_logging
 from avibot.serve import add_parser as add_serve_parser
@@ -114,6 +114,22 @@ async def _check(settings_path: str | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # `--demo` (and `eval`, which always runs on the demo simulator) talks to its own simulator.
+    if getattr(args, "demo", False) or args.command == "eval":
+        with demo_environment() as ignored:
+            if ignored:
+                try:  # a bad setting still ends with its one line, and nothing before it
+                    load_settings(args.config)
+                except ConfigError as exc:
+                    return _fail(str(exc))
+                # With the server's banner on stdout; `chat` and `eval` keep stdout for answers.
+                out = sys.stdout if args.command == "serve" else sys.stderr
+                print(demo_notice(ignored), file=out, flush=True)
+            return _dispatch(args)
+    return _dispatch(args)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         if args.command == "sim":
             return _run_sim(args)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -125,6 +126,36 @@ _ENV_PREFIX = {
     "teams": "TEAMS_",
     "state": "AVIBOT_",
 }
+
+
+# `--demo` runs against its own in-process simulator with its own credentials: the controller settings a
+# user exported for a real controller (AVI_HOST, AVI_PASSWORD, AVI_TENANT, ...) must not reach it.
+DEMO_IGNORED_PREFIX = _ENV_PREFIX["avi"]
+
+
+def demo_ignored_variables(environ: Mapping[str, str]) -> list[str]:
+    """The controller variables in `environ` that `--demo` ignores (matched case-insensitively, as the
+    settings read them)."""
+    return sorted(name for name in environ if name.upper().startswith(DEMO_IGNORED_PREFIX))
+
+
+def demo_notice(ignored: list[str]) -> str:
+    """The one line the demo says at start when it ignores something (names only, never values)."""
+    verb = "is" if len(ignored) == 1 else "are"
+    return f"demo: using the built-in simulator; {', '.join(ignored)} from the environment {verb} ignored"
+
+
+@contextmanager
+def demo_environment(environ: MutableMapping[str, str] | None = None) -> Iterator[list[str]]:
+    """Hide the controller variables from everything built inside the block (the settings sections,
+    the demo's own simulator connection); put them back afterwards. Yields the names hidden."""
+    target = os.environ if environ is None else environ
+    ignored = demo_ignored_variables(target)
+    saved = {name: target.pop(name) for name in ignored}
+    try:
+        yield ignored
+    finally:
+        target.update(saved)
 
 
 def _depth(value: Any) -> int:
