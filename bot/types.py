@@ -90,14 +90,27 @@ class TextPart(BaseModel):
     markdown: str
 
 
+class MoreRows(BaseModel):
+    """The next page of a table: the same read with the next `page`, run when the person asks
+    (a "Show more" button, or typing `command`). Run through `Turns.more`, as a read with the
+    asker's own role: a value edited in a button can only ask for a read that person may do."""
+
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    label: str = "Show more"
+    command: str | None = None  # what to type for the same page, e.g. "vs list page 2"
+
+
 class TablePart(BaseModel):
-    """Rows of cells; `total` > len(rows) means the rows were cut (say "and N more")."""
+    """Rows of cells; `total` > len(rows) means the rows were cut (say "and N more"); `more`, when
+    set, fetches the next page."""
 
     kind: Literal["table"] = "table"
     title: str = ""
     columns: list[str]
     rows: list[list[str]]
     total: int | None = None
+    more: MoreRows | None = None
 
     @property
     def hidden(self) -> int:
