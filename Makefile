@@ -49,7 +49,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: install sdk redis chromium
+test: install sdk redis chromium shipping-tools
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	AVIBOT_SDK_PATH=$(CURDIR)/$(SDK_DIR) $(BIN)/pytest -q
@@ -81,3 +81,6 @@ sim: install-run
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .ruff_cache
+
+# Image, compose, Helm and Prometheus checks and the image test: shipping.mk.
+include shipping.mk
