@@ -7,12 +7,20 @@ Label values are bounded: tools by their catalogue name (or `unknown`), statuses
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 from avi.client import RequestEvent
-from bot.events import ActionEvent, Event, ModelCalled, Observers, ToolCalled, TurnEnded
+from bot.events import ActionEvent, Event, ModelCalled, ModelStatusChanged, Observers, ToolCalled, TurnEnded
 
 TURN_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120)
+REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
 class Metrics:
@@ -22,9 +30,15 @@ class Metrics:
 
     def __init__(self) -> None:
         r = self.registry = CollectorRegistry()
-        self.turns = Counter("avibot_turns", "Answered messages, by mode", ["mode"], registry=r)
+        self.turns = Counter(
+            "avibot_turns", "Answered messages, by platform and mode", ["platform", "mode"], registry=r
+        )
         self.turn_seconds = Histogram(
-            "avibot_turn_seconds", "Time to answer one message", ["mode"], buckets=TURN_BUCKETS, registry=r
+            "avibot_turn_seconds", "Time to answer one message", ["platform", "mode"],
+            buckets=TURN_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.llm_up = Gauge(
+            "avibot_llm_up", "1 while the language model answers, 0 in command mode", registry=r
         )
         self.llm_seconds = Histogram(
             "avibot_llm_seconds", "One model call, request to last token", buckets=TURN_BUCKETS, registry=r
@@ -37,9 +51,14 @@ class Metrics:
         self.avi_requests = Counter(
             "avibot_avi_requests", "HTTP requests to the controller, by status", ["status"], registry=r
         )
+        self.avi_request_seconds = Histogram(
+            "avibot_avi_request_seconds", "One HTTP request to the controller, by method", ["method"],
+            buckets=REQUEST_BUCKETS, registry=r,
+        )  # fmt: skip
         self.pending = Counter(
-            "avibot_pending_actions", "Pending writes, by event (proposed, confirmed, cancelled, refused)",
-            ["event"], registry=r,
+            "avibot_pending_actions",
+            "Pending writes, by event (proposed, confirmed, cancelled, refused) and outcome",
+            ["event", "outcome"], registry=r,
         )  # fmt: skip
 
     def render(self) -> bytes:
@@ -53,8 +72,9 @@ class Metrics:
     def observe(self, event: Event) -> None:
         match event:
             case TurnEnded():
-                self.turns.labels(mode=event.mode).inc()
-                self.turn_seconds.labels(mode=event.mode).observe(event.seconds)
+                labels = {"platform": event.platform, "mode": event.mode}
+                self.turns.labels(**labels).inc()
+                self.turn_seconds.labels(**labels).observe(event.seconds)
             case ModelCalled(ok=True):
                 self.llm_seconds.observe(event.seconds)
                 self.llm_tokens.labels(kind="prompt").inc(event.prompt_tokens)
@@ -64,7 +84,9 @@ class Metrics:
             case ToolCalled():
                 self.tool_calls.labels(tool=event.tool, ok=str(event.ok).lower()).inc()
             case ActionEvent():
-                self.pending.labels(event=event.event).inc()
+                self.pending.labels(event=event.event, outcome=event.outcome.value).inc()
+            case ModelStatusChanged():
+                self.llm_up.set(1 if event.up else 0)
             case _:
                 pass
 
@@ -72,3 +94,4 @@ class Metrics:
         self.avi_requests.labels(
             status=str(event.status) if event.status is not None else "unreachable"
         ).inc()
+        self.avi_request_seconds.labels(method=event.method).observe(event.seconds)

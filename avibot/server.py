@@ -44,6 +44,7 @@ def create_server_app(runtime: Runtime, settings: Settings) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     metrics = Metrics()
     metrics.subscribe(runtime.observers)
+    metrics.llm_up.set(1 if runtime.turns.mode == "llm" else 0)  # changes arrive as ModelStatusChanged
     runtime.client.observers.append(metrics.observe_request)
     app[METRICS] = metrics
     ctx = PlatformContext(

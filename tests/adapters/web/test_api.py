@@ -157,7 +157,7 @@ async def test_question_answered_by_the_model_and_counted_in_metrics(sim: Runnin
             assert reply["text"].startswith("Some pools are down.")
             assert [(c["name"], c["ok"]) for c in reply["tool_calls"]] == [("list_unhealthy_pools", True)]
             metrics = await (await env.client.get("/metrics")).text()
-    assert 'avibot_turns_total{mode="llm"} 1.0' in metrics
+    assert 'avibot_turns_total{mode="llm",platform="web"} 1.0' in metrics
     assert 'avibot_tool_calls_total{ok="true",tool="list_unhealthy_pools"} 1.0' in metrics
     assert "avibot_llm_seconds_count 2.0" in metrics
     assert 'avibot_llm_tokens_total{kind="prompt"}' in metrics
@@ -212,9 +212,9 @@ async def test_a_write_confirmed_and_one_cancelled(env: Env) -> None:
     assert late["outcome"] == "already_settled"
     assert (await env.ops.virtualservices.get(other)).enabled is True
     metrics = await (await env.client.get("/metrics")).text()
-    assert 'avibot_pending_actions_total{event="confirmed"} 1.0' in metrics
-    assert 'avibot_pending_actions_total{event="cancelled"} 1.0' in metrics
-    assert 'avibot_pending_actions_total{event="proposed"} 2.0' in metrics
+    assert 'avibot_pending_actions_total{event="confirmed",outcome="done"} 1.0' in metrics
+    assert 'avibot_pending_actions_total{event="cancelled",outcome="cancelled"} 1.0' in metrics
+    assert 'avibot_pending_actions_total{event="proposed",outcome="pending"} 2.0' in metrics
 
 
 # -- health ------------------------------------------------------------------------------------------
