@@ -66,7 +66,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     HOME=/var/lib/avibot \
     TMPDIR=/tmp \
-    AVIBOT_STATE_DIR=/var/lib/avibot
+    AVIBOT_STATE_DIR=/var/lib/avibot \
+    LOG_FORMAT=json
 # `avibot serve` reads ./config.yaml when present: mount one at /etc/avibot/config.yaml.
 WORKDIR /etc/avibot
 VOLUME ["/var/lib/avibot", "/tmp"]

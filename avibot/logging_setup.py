@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import IO
 
 from avi.redact import redact_all, redact_text
+from avibot.turn_log import TurnIdFilter
 
 
 def mask_secrets(text: str) -> str:
@@ -36,12 +37,14 @@ class SecretFilter(logging.Filter):
 
 
 class TextFormatter(logging.Formatter):
-    """`time LEVEL logger: message`, the whole line (traceback included) masked."""
+    """`time LEVEL logger [turn]: message`, the whole line (traceback included) masked."""
 
     def __init__(self) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        super().__init__("%(asctime)s %(levelname)s %(name)s%(turn_tag)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
+        turn = getattr(record, "turn", None)
+        record.turn_tag = f" [turn {turn}]" if turn else ""
         return mask_secrets(super().format(record))
 
 
@@ -55,6 +58,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": mask_secrets(record.getMessage()),
         }
+        turn = getattr(record, "turn", None)
+        if turn:
+            entry["turn"] = turn
         audit = getattr(record, "audit", None)
         if audit is not None:
             entry["audit"] = redact_all(audit)
@@ -67,8 +73,18 @@ def make_handler(fmt: str = "text", stream: IO[str] | None = None) -> logging.Ha
     """The handler `setup_logging` installs: the secret filter and the text or JSON formatter."""
     handler = logging.StreamHandler(sys.stderr if stream is None else stream)
     handler.addFilter(SecretFilter())
+    handler.addFilter(TurnIdFilter())
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     return handler
+
+
+# Libraries that log every request at INFO, URL and query included: a turn's end line counts them.
+CHATTY = ("httpx", "httpcore")
+
+
+def quiet_libraries(level: int = logging.WARNING) -> None:
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(level)
 
 
 def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
@@ -76,3 +92,5 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [make_handler(fmt)]
     root.setLevel(level)
+    if level != "DEBUG":
+        quiet_libraries()

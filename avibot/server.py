@@ -18,6 +18,7 @@ from avibot.factory import Runtime
 from avibot.health import HealthChecker, setup_health
 from avibot.metrics import Metrics
 from avibot.proxy import setup_proxy
+from avibot.turn_log import TurnLog
 
 METRICS = web.AppKey("avibot_metrics", Metrics)
 MOUNTED = web.AppKey("avibot_channels", list)  # names of the platforms that are on
@@ -46,6 +47,7 @@ def create_server_app(runtime: Runtime, settings: Settings) -> web.Application:
     metrics.subscribe(runtime.observers)
     metrics.llm_up.set(1 if runtime.turns.mode == "llm" else 0)  # changes arrive as ModelStatusChanged
     runtime.client.observers.append(metrics.observe_request)
+    TurnLog().attach(runtime.observers, runtime.client.observers)
     app[METRICS] = metrics
     ctx = PlatformContext(
         turns=runtime.turns,

@@ -20,6 +20,7 @@ log = logging.getLogger("avibot.events")
 class TurnStarted:
     platform: str
     conversation_key: str
+    user_id: str = ""
 
 
 @dataclass(frozen=True)

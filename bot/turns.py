@@ -215,7 +215,11 @@ class Turns:
 
     def _started(self, inbound: Inbound) -> float:
         self._observers.emit(
-            TurnStarted(platform=inbound.platform, conversation_key=inbound.conversation_key)
+            TurnStarted(
+                platform=inbound.platform,
+                conversation_key=inbound.conversation_key,
+                user_id=inbound.user.id,
+            )
         )
         return time.perf_counter()
 
