@@ -122,7 +122,9 @@ def test_chat_in_a_terminal_draws_tables_and_edits_lines(tmp_path: Path) -> None
         out = term.read_until(PROMPT, 3)
         assert out.count("service engines") == 2
 
-        term.type("half a line\x03")  # Ctrl-C drops the line, not the session
+        term.type("half a line")
+        term.read_until("half a line")  # echoed: readline has the line (a Ctrl-C sent with it would
+        term.type("\x03")  # be taken by the terminal first and flush the text); Ctrl-C drops the line
         term.read_until(PROMPT, 4)
         term.type("help\r")
         out = term.read_until(PROMPT, 5)
