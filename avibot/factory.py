@@ -29,7 +29,9 @@ from bot.history import ConversationStore, MemoryConversationStore, RedisConvers
 from bot.model_status import ModelStatus, ollama_probe
 from bot.pending import MemoryPendingStore, PendingStore, RedisPendingStore
 from bot.sqlite import SQLiteStores, open_sqlite_stores
+from bot.sqlite.transcript import SQLiteTranscriptStore
 from bot.tools import build_catalogue
+from bot.transcript import MemoryTranscriptStore, RedisTranscriptStore, TranscriptStore
 from bot.turns import Turns
 from llm.client import OllamaChat
 
@@ -147,6 +149,8 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
         history: ConversationStore
         pending: PendingStore
         audit: AuditLog
+        transcript: TranscriptStore  # what each turn showed, for a reloaded page (same TTL as history)
+        ttl = settings.history.ttl_seconds
         if settings.redis.url:
             shared = connect_redis(settings.redis.url)
             stack.push_async_callback(shared.aclose)
@@ -159,6 +163,7 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
                 shared, prefix=prefix, tombstone_ttl_seconds=settings.agent.pending_ttl_seconds
             )
             audit = RedisAuditLog(shared, prefix=prefix)
+            transcript = RedisTranscriptStore(shared, ttl_seconds=ttl, prefix=prefix)
             store = "redis"
         elif demo:
             history = MemoryConversationStore(
@@ -166,6 +171,7 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
             )
             pending = MemoryPendingStore(tombstone_ttl_seconds=settings.agent.pending_ttl_seconds)
             audit = MemoryAuditLog()
+            transcript = MemoryTranscriptStore(ttl_seconds=ttl)
             store = "in-process (demo: forgotten at exit)"
         else:
             sqlite = await open_sqlite_stores(
@@ -177,6 +183,7 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
             )
             stack.push_async_callback(sqlite.aclose)
             history, pending, audit = sqlite.history, sqlite.pending, sqlite.audit
+            transcript = SQLiteTranscriptStore(sqlite.db, ttl_seconds=ttl)
             store = f"SQLite at {sqlite.path} (one replica only: several replicas need REDIS_URL)"
 
         observers = Observers()
@@ -205,7 +212,7 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
             deduper = sqlite.deduper
         return Runtime(
             agent=agent,
-            turns=Turns(agent, deduper=deduper, locks=locks, observers=observers),
+            turns=Turns(agent, deduper=deduper, locks=locks, observers=observers, transcript=transcript),
             observers=observers,
             client=client,
             controller=controller,

@@ -30,6 +30,7 @@ from bot.history import ConversationStore
 from bot.invocation import ToolInvoker
 from bot.model_loop import AgentSettings, LoopResult, ModelLoop
 from bot.model_status import ModelStatus
+from bot.more import last_more, offer, refusal, remembered
 from bot.pending import Intent, PendingStore, Status, resolve
 from bot.permissions import AccessSettings, resolve_access
 from bot.tools import ToolCatalogue
@@ -39,6 +40,7 @@ from bot.types import (
     Delta,
     ErrorPart,
     Inbound,
+    MoreRows,
     Outcome,
     Part,
     TextPart,
@@ -51,6 +53,7 @@ from llm.errors import LLMError, LLMTimeout, LLMUnavailable
 log = logging.getLogger("avibot.agent")
 
 HISTORY_DOWN = "History is unavailable right now; your question was answered without it."
+MORE_NO_HISTORY = "History is unavailable right now, so there is no list to continue; ask for it again."
 STORE_DOWN = (
     "Confirmations cannot be checked right now because the store is unavailable; nothing was changed."
 )
@@ -156,6 +159,8 @@ class Agent:
                     [ErrorPart(message=parsed.message, hint=f"Usage: {parsed.usage}")],
                     visibility=Visibility.ASKER,
                 )
+            elif isinstance(parsed, CoreCommand) and parsed.name == "more":
+                yield await self._more_typed(turn)
             elif isinstance(parsed, CoreCommand):
                 yield await self.builtins.run(turn, parsed)
             elif isinstance(parsed, ToolCommand):
@@ -186,6 +191,24 @@ class Agent:
         their writes take the same confirmation, permission and audit path as every other write.
         """
         return await self._tool_command(self._turn(inbound), tool, arguments)
+
+    async def more(self, inbound: Inbound, more: MoreRows) -> TurnResult:
+        """The next page of a table ("Show more"): a read of the catalogue with valid arguments, run
+        with the asker's own access and remembered like a command; anything else is refused."""
+        if not inbound.text.strip():
+            inbound = inbound.model_copy(update={"text": more.command or "more"})
+        return await self._continue(self._turn(inbound), more)
+
+    async def _continue(self, turn: TurnState, more: MoreRows) -> TurnResult:
+        why = refusal(self.catalogue, more)
+        if why is not None:
+            return turn.finish(
+                "command",
+                [ErrorPart(message=why, hint="Nothing was changed.")],
+                outcome=Outcome.REFUSED,
+                visibility=Visibility.ASKER,
+            )
+        return await self._tool_command(turn, more.tool, more.arguments)
 
     # -- for channels: history, models, status ---------------------------------------------------
 
@@ -285,14 +308,26 @@ class Agent:
             parts += inv.result.parts or [TextPart(markdown=inv.result.summary)]
         elif inv.pending is None:
             parts.append(inv.for_person())
+        parts = offer(parts)
         await self._remember(
             turn,
             [
                 {"role": "user", "content": turn.inbound.text},
-                {"role": "assistant", "content": inv.summary_line()},
+                {"role": "assistant", "content": inv.summary_line(), **remembered(parts)},
             ],
         )
         return turn.finish("command", parts, outcome=Outcome.REFUSED if inv.refused else None)
+
+    async def _more_typed(self, turn: TurnState) -> TurnResult:
+        """A typed `more`: the next page of the conversation's last list, or why there is none."""
+        try:
+            found = last_more(await self.history.load(turn.inbound.conversation_key))
+        except Exception as exc:
+            log.warning("history unavailable for more: %s", type(exc).__name__)
+            found = MORE_NO_HISTORY
+        if isinstance(found, str):
+            return turn.finish("command", [TextPart(markdown=found)])
+        return await self._continue(turn, found)
 
     async def _fallback(self, turn: TurnState, why: str, refused: CommandError | None = None) -> TurnResult:
         """Command mode for a question, when the model cannot answer: the read it clearly asks for
@@ -338,11 +373,13 @@ class Agent:
             return
         assert result is not None
         answer = result.answer or self._bounded_summary(turn, result.results)
-        await self._remember(turn, [*result.messages, {"role": "assistant", "content": answer}])
         parts: list[Part] = [TextPart(markdown=answer)]
         for tool_result in result.results[-3:]:
             parts.extend(p for p in tool_result.parts if not isinstance(p, TextPart))
         parts.extend(result.errors)  # what failed is shown, whatever the model made of it
+        parts = offer(parts)
+        last = {"role": "assistant", "content": answer, **remembered(parts)}
+        await self._remember(turn, [*result.messages, last])
         yield turn.finish("llm", parts)
 
     async def _recall(self, turn: TurnState) -> tuple[list[dict[str, Any]], str | None]:

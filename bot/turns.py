@@ -26,7 +26,20 @@ from bot.commands import CommandError, CoreCommand, parse_command
 from bot.dedup import EventDeduper, MemoryDeduper
 from bot.events import Observers, TurnEnded, TurnStarted
 from bot.serial import KeyedLock
-from bot.types import Delta, ErrorPart, Inbound, Outcome, Reply, TurnResult, Visibility
+from bot.transcript import MemoryTranscriptStore, TranscriptStore
+from bot.transcript import TranscriptEntry as TranscriptEntry  # for channels (they import bot.turns only)
+from bot.types import (
+    Delta,
+    ErrorPart,
+    Inbound,
+    MoreRows,
+    Outcome,
+    PendingActionView,
+    Reply,
+    TurnResult,
+    Visibility,
+    utcnow,
+)
 
 log = logging.getLogger("avibot.turns")
 
@@ -44,8 +57,10 @@ class Turns:
         deduper: EventDeduper | None = None,
         locks: KeyedLock | None = None,
         observers: Observers | None = None,
+        transcript: TranscriptStore | None = None,
     ) -> None:
         self._agent = agent
+        self._transcript = transcript or MemoryTranscriptStore()  # what each turn showed (bot/transcript.py)
         self._deduper = deduper or MemoryDeduper()
         self._locks = locks or KeyedLock()
         self._observers = observers or agent.observers
@@ -88,6 +103,7 @@ class Turns:
                     task.uncancel()  # cut short by `drain`: the asker is told, the turn ends normally
                     result = self._refusal(inbound, CUT_SHORT)
                     yield result
+                await self._keep(inbound, result)
                 self._ended(inbound, result, started)
         finally:
             self._questions.discard(task)
@@ -119,6 +135,7 @@ class Turns:
                 result = await self._agent.confirm(action_id, inbound)
             else:
                 result = await self._agent.cancel(action_id, inbound)
+            await self._keep(inbound, result, settles=True)
             self._ended(inbound, result, started)
             return result
         finally:
@@ -128,6 +145,23 @@ class Turns:
         """One tool by name, no model: a read answers, a write becomes a pending action."""
         started = self._started(inbound)
         result = await self._agent.propose(inbound, tool, arguments)
+        await self._keep(inbound, result)
+        self._ended(inbound, result, started)
+        return result
+
+    async def more(self, inbound: Inbound, more: MoreRows) -> TurnResult:
+        """A "Show more" click (or call): the next page of a table, run as a read with the asker's own
+        access and remembered in the conversation like a command.
+
+        `more` comes back from a button, so it is only a request: a tool that is not a read of the
+        catalogue, or arguments that are not valid, are refused (Outcome.REFUSED, to the asker).
+        `inbound.text` may be empty; the history then keeps `more.command` (or "more").
+        """
+        if self._closing:
+            return self._refusal(inbound, RESTARTING, Visibility.ASKER)
+        started = self._started(inbound)
+        result = await self._agent.more(inbound, more)
+        await self._keep(inbound, result)
         self._ended(inbound, result, started)
         return result
 
@@ -182,7 +216,35 @@ class Turns:
         return await self._agent.conversation(conversation_key)
 
     async def forget(self, conversation_key: str) -> None:
+        await self._transcript.clear(conversation_key)
         await self._agent.clear_conversation(conversation_key)
+
+    async def transcript(self, conversation_key: str) -> list[TranscriptEntry]:
+        """What the conversation's last turns showed (their Reply parts), oldest first; raises when
+        the store cannot say. The model's history (`history`) is the compact text instead."""
+        return await self._transcript.load(conversation_key)
+
+    async def pending_view(self, conversation_key: str, action_id: str) -> PendingActionView | None:
+        """The action if it still awaits Confirm / Cancel in this conversation, else None (settled,
+        expired, unknown or another conversation's); raises when the pending store cannot say."""
+        action = await self._agent.pending.get(action_id)
+        if action is None or action.conversation_key != conversation_key or action.expires_at <= utcnow():
+            return None
+        return action.view()
+
+    async def _keep(self, inbound: Inbound, result: TurnResult | None, *, settles: bool = False) -> None:
+        """Add the finished turn to the conversation's transcript (`reset` empties it instead). Best
+        effort: the answer is already given, and a store failure must not turn it into an error."""
+        if result is None:
+            return
+        key = inbound.conversation_key
+        try:
+            if not settles and _resets(inbound.text):
+                await self._transcript.clear(key)
+            else:
+                await self._transcript.append(key, TranscriptEntry.of(inbound, result, settles=settles))
+        except Exception as exc:
+            log.warning("transcript not kept for %s: %s", key, type(exc).__name__)
 
     @property
     def mode(self) -> str:
@@ -232,3 +294,9 @@ class Turns:
                 seconds=time.perf_counter() - started,
             )
         )
+
+
+def _resets(text: str) -> bool:
+    """True for the `reset` command, which forgets the conversation (its transcript too)."""
+    parsed = parse_command(text) if text.strip() else None
+    return isinstance(parsed, CoreCommand) and parsed.name == "reset"

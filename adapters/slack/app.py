@@ -17,11 +17,12 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import blocks as bk
+from adapters.slack import buttons
 from adapters.slack import events as ev
 from adapters.slack.live import LiveMessage
 from adapters.slack.settings import SlackSettings
 from bot.turns import Turns
-from bot.types import Delta, ErrorPart, Inbound, Outcome, Reply, TurnResult, User, Visibility
+from bot.types import Delta, Inbound, TurnResult, User, Visibility
 
 log = logging.getLogger("avibot.slack")
 
@@ -31,7 +32,6 @@ SUGGESTED_PROMPTS = [
     {"title": "Commands", "message": "help"},
 ]
 WORKING = ":hourglass_flowing_sand: Working on it…"
-MISPLACED = "This button belongs to another conversation than the message it is on; nothing was changed."
 
 
 def make_client(settings: SlackSettings) -> AsyncWebClient:
@@ -40,22 +40,6 @@ def make_client(settings: SlackSettings) -> AsyncWebClient:
     client = AsyncWebClient(token=token, base_url=settings.api_url)
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     return client
-
-
-def click_note(verb: str, outcome: Outcome, who: str) -> str | None:
-    """What replaces the buttons for everyone after a click settled the action; None when it did not."""
-    match outcome:
-        case Outcome.DONE:
-            return f":white_check_mark: Confirmed by {who}"
-        case Outcome.FAILED if verb == "confirm":
-            return f":warning: Confirmed by {who}, but it failed"
-        case Outcome.FAILED:
-            return f":warning: Cancel by {who} failed"
-        case Outcome.UNKNOWN:
-            return f":grey_question: Confirmed by {who}, but the outcome is unknown"
-        case Outcome.CANCELLED:
-            return f":x: Cancelled by {who}"
-    return None
 
 
 class SlackBridge:
@@ -141,11 +125,14 @@ class SlackBridge:
                 mode = await self.live_mode(inbound.conversation_key)
                 if respond is not None and item.visibility is Visibility.ASKER:
                     await live.withdraw()
-                    rendered = bk.render_reply(item.reply, controller=item.controller, mode=mode)
+                    rendered = bk.render_reply(
+                        item.reply, controller=item.controller, mode=mode, native_tables=False
+                    )
                     await respond(text=rendered.text, blocks=rendered.blocks, response_type="ephemeral")
                 else:
                     await live.finish(item.reply, controller=item.controller, preface=preface, mode=mode)
         assert result is not None
+        await buttons.settle_typed(client, channel, inbound, result)  # a typed confirm or cancel
         return result
 
     async def on_assistant_message(
@@ -221,6 +208,7 @@ class SlackBridge:
             controller=result.controller,
             preface="" if mine else asked,
             mode=await self.live_mode(inbound.conversation_key),
+            native_tables=False,  # through response_url: the table block is not known to work there
         )
         await respond(
             text=rendered.text,
@@ -233,70 +221,45 @@ class SlackBridge:
     async def on_button(
         self, verb: str, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, respond: Any
     ) -> None:
-        """Confirm or Cancel: the core runs it at most once and checks the clicker. What is for the
-        clicker only (a refusal, "someone else already did") is shown to them alone; an outcome, or
-        an expired action, replaces the buttons for everyone."""
-        action_id, key = bk.parse_confirmation_value(action.get("value", ""))
-        user = body.get("user") or {}
+        """Confirm or Cancel (adapters/slack/buttons.py)."""
+        await buttons.on_settle_click(self.turns, verb, body, action, client, respond)
+
+    async def on_more(
+        self, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
+        """ "Show more": the next page, read as the clicker, posted in the clicked message's thread
+        (through response_url for a message that was itself posted that way)."""
         message = body.get("message") or {}
-        person = User(id=user.get("id", ""), name=user.get("username") or user.get("name", ""))
+        person = buttons.clicker(body)
         origin = ev.click_origin(body)
-        if origin is None or (key and not ev.key_is_of(key, origin)):
-            # A button naming another conversation than its message's: its role and its action
-            # would come from two places. Nothing is settled; the clicker is told.
-            log.warning("slack: %s click refused: the button belongs to another conversation", verb)
-            refusal = bk.render_reply(Reply(parts=[ErrorPart(message=MISPLACED)]), footer=False)
-            channel = origin.channel if origin else ""
-            await self._ephemeral(client, respond, channel, person.id, message, refusal)
+        value = bk.parse_more_value(action.get("value", ""))
+        channel = origin.channel if origin else ""
+        if origin is None or value is None or not ev.key_is_of(value.k, origin):
+            why = buttons.BROKEN_MORE if value is None else buttons.MISPLACED
+            log.warning("slack: show-more click refused: %s", "bad value" if value is None else "misplaced")
+            await buttons.ephemeral(client, respond, channel, person.id, message, bk.one_line(why))
             return
-        channel = origin.channel
-        team = (body.get("team") or {}).get("id") or user.get("team_id", "")
         inbound = Inbound(
             platform=ev.PLATFORM,
-            conversation_key=key or ev.conversation_key(team, channel, origin.thread_ts),
+            conversation_key=value.k,
             channel=channel,
             user=person,
-            text=f"{verb} {action_id}",
+            text="",  # the core remembers `more.command` for it
         )
-        result = await self.turns.settle(verb, action_id, inbound)
-        note = click_note(verb, result.outcome, f"<@{person.id}>")
-        expired = result.outcome is Outcome.EXPIRED  # nobody can use these buttons any more
-        if result.visibility is Visibility.ASKER or (note is None and not expired):
-            # Refused, or already settled by someone else (whose click replaces the buttons itself).
-            rendered = bk.render_reply(result.reply, footer=False)
-            await self._ephemeral(client, respond, channel, person.id, message, rendered)
+        result = await self.turns.more(inbound, value.m)
+        if result.visibility is Visibility.ASKER:
+            rendered = bk.render_reply(result.reply, footer=False, native_tables=False)
+            await buttons.ephemeral(client, respond, channel, person.id, message, rendered)
             return
-        # Who did what and the outcome under the change; for an expired action, why, in the buttons' place.
-        rendered = bk.outcome(message.get("blocks") or [], note or "", result.reply, result.controller)
-        try:
-            await client.chat_update(
-                channel=channel, ts=message["ts"], text=rendered.text, blocks=rendered.blocks
+        mode = await self.live_mode(value.k)
+        if value.k.split(":", 3)[-1].startswith(ev.COMMAND_THREAD):
+            rendered = bk.render_reply(
+                result.reply, controller=result.controller, mode=mode, native_tables=False
             )
-        except (SlackApiError, KeyError):  # an ephemeral or response_url message: only respond() can edit it
-            await respond(text=rendered.text, blocks=rendered.blocks, replace_original=True)
-
-    async def _ephemeral(
-        self,
-        client: AsyncWebClient,
-        respond: Any,
-        channel: str,
-        user: str,
-        message: dict[str, Any],
-        rendered: bk.Rendered,
-    ) -> None:
-        """To the clicker alone, in the message's thread; through response_url where Slack refuses."""
-        try:
-            await client.chat_postEphemeral(
-                channel=channel,
-                user=user,
-                text=rendered.text,
-                blocks=rendered.blocks,
-                thread_ts=message.get("thread_ts"),
-            )
-        except SlackApiError:
-            await respond(
-                text=rendered.text, blocks=rendered.blocks, response_type="ephemeral", replace_original=False
-            )
+            await respond(text=rendered.text, blocks=rendered.blocks, response_type="in_channel")
+            return
+        live = LiveMessage(client, channel, origin.thread_ts, interval=self.settings.update_interval)
+        await live.finish(result.reply, controller=result.controller, mode=mode)
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -413,6 +376,13 @@ def build_app(channel: SlackBridge, client: AsyncWebClient | None = None) -> Asy
     ) -> None:
         await ack()
         await channel.on_button("cancel", body, action, client, respond)
+
+    @app.action(bk.MORE_ACTION)
+    async def more(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
+        await ack()
+        await channel.on_more(body, action, client, respond)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

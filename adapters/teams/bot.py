@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from enum import StrEnum
 from typing import Any
@@ -23,12 +24,13 @@ from botbuilder.schema import (
     AdaptiveCardInvokeValue,
     ConversationReference,
 )
+from pydantic import ValidationError
 
 from adapters.teams import cards
 from adapters.teams.proactive import Sender
 from adapters.teams.settings import TeamsSettings
 from bot.turns import Turns
-from bot.types import Inbound, Outcome, TurnResult, User, Visibility
+from bot.types import Inbound, MoreRows, Outcome, TurnResult, User, Visibility
 
 log = logging.getLogger("avibot.teams")
 PLATFORM = "teams"
@@ -72,20 +74,42 @@ def click_data(value: Any) -> tuple[str, str, str] | None:
     return verb, value["a"], str(value.get("k") or "")
 
 
-def click_note(verb: str, outcome: Outcome, who: str) -> str | None:
-    """What the card says after a click settled the action; None when it did not."""
+BROKEN_MORE = "This button is out of date or damaged; ask for the list again."
+# The outcome line's icon, for each way a confirmation can end.
+ICONS = {
+    Outcome.DONE: "✅",
+    Outcome.FAILED: "⚠",
+    Outcome.UNKNOWN: "❔",
+    Outcome.CANCELLED: "❌",
+    Outcome.EXPIRED: "⌛",
+    Outcome.ALREADY_SETTLED: "☑",
+}
+
+
+def click_by(verb: str, outcome: Outcome, who: str) -> str | None:
+    """Who settled the action, for the outcome line of the card; None when the click did not."""
     match outcome:
-        case Outcome.DONE:
-            return f"✅ Confirmed by {who}"
+        case Outcome.DONE | Outcome.UNKNOWN:
+            return f"Confirmed by {who}"
         case Outcome.FAILED if verb == "confirm":
-            return f"⚠ Confirmed by {who}, but it failed"
+            return f"Confirmed by {who}"
         case Outcome.FAILED:
-            return f"⚠ Cancel by {who} failed"
-        case Outcome.UNKNOWN:
-            return f"❔ Confirmed by {who}, but the outcome is unknown"
+            return f"Cancel by {who} failed"
         case Outcome.CANCELLED:
-            return f"❌ Cancelled by {who}"
+            return f"Cancelled by {who}"
     return None
+
+
+def more_of(value: Any) -> tuple[str, MoreRows | None] | None:
+    """A "Show more" click's (conversation key, next page); the page None when the data is damaged;
+    None when the click is not a "Show more" one."""
+    if not isinstance(value, dict) or value.get("avibot") != cards.MORE:
+        return None
+    try:
+        more = MoreRows.model_validate_json(json.dumps(value.get("m")))
+    except (ValidationError, TypeError, ValueError):
+        more = None
+    return str(value.get("k") or ""), more
 
 
 class Click(StrEnum):
@@ -132,6 +156,10 @@ class TeamsBridge:
         click = click_data(activity.value)
         if click is not None:  # an Action.Submit (the fallback of Action.Execute)
             await self.on_submit(tc, *click)
+            return
+        more = more_of(activity.value)
+        if more is not None:
+            await self.on_more(tc, *more)
             return
         inbound = self.inbound(activity, message_text(activity))
         try:
@@ -210,11 +238,16 @@ class TeamsBridge:
         if result.visibility is Visibility.ASKER:
             why = f"{inbound.user.name or 'You'}: {cards.message_of(result.reply)}"
             return Click.REFUSED, cards.refusal(result.action, why, inbound.conversation_key)
-        note = click_note(verb, result.outcome, inbound.user.name or inbound.user.id)
+        by = click_by(verb, result.outcome, inbound.user.name or inbound.user.id)
         card = cards.outcome(
-            result.action, note or "", result.reply, controller=result.controller, mode=self.mode()
+            result.action,
+            ICONS.get(result.outcome, ""),
+            by or "",
+            result.reply,
+            controller=result.controller,
+            mode=self.mode(),
         )
-        if note is not None or result.outcome is Outcome.EXPIRED:  # expired: stale for everyone
+        if by is not None or result.outcome is Outcome.EXPIRED:  # expired: stale for everyone
             return Click.EVERYONE, card
         return Click.STALE, card  # someone else settled it; their click replaces the card for everyone
 
@@ -248,6 +281,26 @@ class TeamsBridge:
             )
             return
         await self._replace(tc, tc.activity.reply_to_id, content)
+
+    async def on_more(self, tc: TurnContext, key: str, more: MoreRows | None) -> None:
+        """ "Show more" (an Action.Submit): the next page, read as the clicker, as a reply here; a
+        damaged button, or a read the clicker may not do, gets one line."""
+        if more is None:
+            await tc.send_activity(self.one_line(BROKEN_MORE))
+            return
+        inbound = self._click_inbound(tc.activity, "more", "", key).model_copy(update={"text": ""})
+        result = await self.turns.more(inbound, more)
+        if result.visibility is Visibility.ASKER:
+            await tc.send_activity(self.one_line(cards.message_of(result.reply)))
+            return
+        await tc.send_activity(self.reply_activity(result))
+
+    @staticmethod
+    def one_line(text: str) -> Activity:
+        content = cards.card([cards.text_block(f"⚠ {cards.clip(text, 1000)}", color="Attention")])
+        return Activity(
+            type=ActivityTypes.message, summary=cards.clip(text, 300), attachments=[cards.attachment(content)]
+        )
 
     async def _replace(self, tc: TurnContext, message_id: str, content: dict[str, Any]) -> None:
         ref = TurnContext.get_conversation_reference(tc.activity)

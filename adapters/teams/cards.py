@@ -19,6 +19,7 @@ from bot.types import (
     ConfirmationPart,
     ErrorPart,
     FactsPart,
+    MoreRows,
     Part,
     PendingActionView,
     Reply,
@@ -36,10 +37,14 @@ TEXT_CHARS = 6000
 CELL_CHARS = 60
 DIFF_LINES = 40
 MAX_TABLE_COLUMNS = 8
+# Column weights from content: a column's longest cell (header included), within these bounds, so a
+# name is not wrapped onto three lines while "Enabled" takes as much room.
+MIN_WEIGHT, MAX_WEIGHT = 4, 30
 SPARK_POINTS = 48
 
 CONFIRM_VERB = "avi_confirm"
 CANCEL_VERB = "avi_cancel"
+MORE = "more"
 Element = dict[str, Any]
 Card = dict[str, Any]
 
@@ -84,7 +89,7 @@ def text_elements(markdown: str, limit: int = TEXT_CHARS) -> list[Element]:
 # -- parts -----------------------------------------------------------------------------------------
 
 
-def table_elements(part: TablePart, max_rows: int) -> list[Element]:
+def table_elements(part: TablePart, max_rows: int, conversation_key: str = "") -> list[Element]:
     """A 1.5 `Table` with a header row; rows beyond `max_rows` are counted, not sent."""
     columns = part.columns[:MAX_TABLE_COLUMNS]
     shown = part.rows[:max_rows]
@@ -103,7 +108,7 @@ def table_elements(part: TablePart, max_rows: int) -> list[Element]:
     out.append(
         {
             "type": "Table",
-            "columns": [{"width": 1} for _ in columns],
+            "columns": [{"width": w} for w in column_weights(columns, shown)],
             "firstRowAsHeader": True,
             "showGridLines": True,
             "rows": [row(columns, header=True), *(row(r) for r in shown)],
@@ -114,7 +119,29 @@ def table_elements(part: TablePart, max_rows: int) -> list[Element]:
         out.append(more_line(hidden, "more row" if hidden == 1 else "more rows"))
     if len(part.columns) > MAX_TABLE_COLUMNS:
         out.append(subtle(f"{len(part.columns) - MAX_TABLE_COLUMNS} more columns not shown"))
+    if part.more is not None:
+        out.append({"type": "ActionSet", "actions": [more_button(part.more, conversation_key)]})
     return out
+
+
+def column_weights(columns: list[str], rows: list[list[str]]) -> list[int]:
+    """Each column's relative width: its longest cell as shown (clipped), bounded."""
+    weights = []
+    for i, name in enumerate(columns):
+        longest = max(
+            [len(clip(name, CELL_CHARS)), *(len(clip(r[i], CELL_CHARS)) for r in rows if i < len(r))]
+        )
+        weights.append(min(MAX_WEIGHT, max(MIN_WEIGHT, longest)))
+    return weights
+
+
+def more_data(more: MoreRows, conversation_key: str) -> dict[str, Any]:
+    """What a "Show more" click sends back: the next page and the conversation it belongs to."""
+    return {"avibot": MORE, "k": conversation_key, "m": more.model_dump(mode="json")}
+
+
+def more_button(more: MoreRows, conversation_key: str) -> Element:
+    return {"type": "Action.Submit", "title": clip(more.label, 60), "data": more_data(more, conversation_key)}
 
 
 def facts_elements(part: FactsPart) -> list[Element]:
@@ -208,7 +235,7 @@ def part_elements(part: Part, conversation_key: str, max_rows: int) -> list[Elem
         case TextPart():
             return text_elements(part.markdown)
         case TablePart():
-            return table_elements(part, max_rows)
+            return table_elements(part, max_rows, conversation_key)
         case FactsPart():
             return facts_elements(part)
         case SeriesPart():
@@ -287,23 +314,38 @@ def render_reply(
     return _fit(build)
 
 
+def first_line(reply: Reply | None) -> str:
+    """What happened, in one line: the result's first part (the core puts it first)."""
+    first = reply.parts[0] if reply is not None and reply.parts else None
+    if isinstance(first, TextPart):
+        return " ".join(first.markdown.split())
+    if isinstance(first, ErrorPart):
+        return " ".join(filter(None, (first.message, first.hint)))
+    return " ".join((reply.text if reply is not None else "").split())
+
+
 def outcome(
     view: PendingActionView | None,
-    note: str,
+    icon: str,
+    by: str,
     result: Reply | None,
     *,
     controller: str = "",
     mode: Mode | None = None,
 ) -> Card:
-    """The confirmation card after a click: the change without its buttons, who did what (when `note`
-    says it), the result."""
+    """The card that replaces a confirmation once settled: one outcome line (`icon`, what happened,
+    `by`: who), the diff of the change (its planned summary is not repeated beside the result), the
+    rest of the result (say, the object read back) and the footer. No buttons, no "Expires" line."""
+    line = " · ".join(filter(None, (f"{icon} {clip(first_line(result), 1000)}".strip(), by)))
 
     def build(max_rows: int) -> Card:
-        body: list[Element] = change_elements(view) if view is not None else []
-        if note:
-            body.append(text_block(note, weight="Bolder", spacing="Medium"))
+        body: list[Element] = [text_block(line, weight="Bolder")]
+        if view is not None and view.diff:
+            body.append(
+                text_block("\n".join(clip(d, 200) for d in view.diff[:DIFF_LINES]), fontType="Monospace")
+            )
         if result is not None:
-            for part in result.parts:
+            for part in result.parts[1:]:
                 body.extend(part_elements(part, result.conversation_key, max_rows))
             body.append(subtle(footer_line(result, controller, mode)))
         return card(body)

@@ -23,7 +23,7 @@ __all__ = ["PLATFORM", "WebInfo", "WebSettings", "setup_web"]
 
 
 def setup_web(app: web.Application, turns: Turns, settings: WebSettings, info: WebInfo) -> None:
-    """Security middleware, the JSON API routes, then the page's routes."""
+    """Security middleware, the JSON API routes, then the page's routes (and its "Show more")."""
     from adapters.web import api
 
     app[api.TURNS_KEY] = turns
@@ -40,6 +40,9 @@ def setup_web(app: web.Application, turns: Turns, settings: WebSettings, info: W
         log.warning("the web page is not installed (adapters.web.pages missing); JSON API only")
         return
     pages.setup_pages(app, turns, info)
+    from adapters.web.more import setup_more
+
+    setup_more(app, turns)  # the tables' "Show more" button
 
 
 class Web:

@@ -16,15 +16,23 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from markupsafe import Markup
 
-from adapters.web.render import render, render_error, render_history, render_parts, render_reply
+from adapters.web.render import (
+    render,
+    render_error,
+    render_history,
+    render_part,
+    render_parts,
+    render_reply,
+)
 from adapters.web.security import WebIdentity, conversation_key, identity, inbound
 from adapters.web.settings import WebInfo
-from bot.turns import Turns
-from bot.types import Delta, Inbound, TurnResult
+from bot.turns import TranscriptEntry, Turns
+from bot.types import ConfirmationPart, Delta, Inbound, TurnResult, utcnow
 
 log = logging.getLogger("avibot.web.pages")
 
@@ -137,12 +145,56 @@ class Pages:
         return str(render("mode.html", mode=mode, mode_text=mode_text, poll_ms=self.poll_ms))
 
     async def _history_html(self, key: str) -> str | None:
-        """The conversation so far; None when the store cannot say (the caller tells the person)."""
+        """The conversation so far, as it was shown (its transcript); the compact text of the model's
+        history when there is no transcript; None when neither store can say."""
+        try:
+            entries = await self.core.transcript(key)
+        except Exception as exc:
+            log.warning("transcript unavailable for the page: %s", type(exc).__name__)
+            entries = []
+        if entries:
+            return str(await self._restored(key, entries))
         try:
             return str(render_history(await self.core.history(key)))
         except Exception as exc:
             log.warning("history unavailable for the page: %s", type(exc).__name__)
             return None
+
+    async def _restored(self, key: str, entries: list[TranscriptEntry]) -> Markup:
+        """Transcript entries rendered as live answers are. A confirmation card keeps its Confirm and
+        Cancel while its action is pending (or when the pending store cannot say: the click decides);
+        once settled it shows the outcome the click showed, or that it is no longer pending."""
+        cards = {
+            p.action_id for e in entries if not e.settles for p in e.parts if isinstance(p, ConfirmationPart)
+        }
+        final = {e.action_id: e for e in entries if e.final}  # the last word on each action
+        live: dict[str, bool] = {}
+        for action_id in cards - final.keys():
+            try:
+                live[action_id] = await self.core.pending_view(key, action_id) is not None
+            except Exception as exc:
+                log.warning("pending store unavailable for the page: %s", type(exc).__name__)
+                live[action_id] = True
+        now = utcnow()
+        turns: list[dict[str, Any]] = []
+        for entry in entries:
+            if entry.settles and entry.action_id in cards:
+                continue  # shown in place of its card, as the click showed it
+            items: list[dict[str, Any]] = []
+            for part in entry.parts:
+                if not isinstance(part, ConfirmationPart) or entry.settles:
+                    items.append({"html": render_part(part)})
+                elif part.action_id in final:
+                    settled = final[part.action_id]
+                    body = render_parts(list(settled.parts))
+                    items.append({"html": render("outcome.html", body=body, verb=_verb(settled.outcome))})
+                elif live[part.action_id]:
+                    items.append({"html": render_part(part)})
+                else:
+                    items.append({"stale": part, "expired": part.expires_at <= now})
+            question = "" if entry.settles else entry.question
+            turns.append({"question": question, "items": items, "mode": entry.mode})
+        return render("history.html", restored=turns)
 
     # -- the page --------------------------------------------------------------------------------
 
@@ -319,6 +371,10 @@ class Pages:
                 ok=ok,
             )
         )
+
+
+def _verb(outcome: str) -> str:
+    return "cancel" if outcome == "cancelled" else "confirm"
 
 
 async def _event(response: web.StreamResponse, name: str, data: str) -> None:

@@ -35,7 +35,7 @@ def _unknown_window(value: str, usage: str) -> UsageError:
 
 def _convert(name: str, value: Any, usage: str) -> Any:
     """Field-specific checks, so a typo is a usage error here rather than a vague one later."""
-    if name in ("limit", "port"):
+    if name in ("limit", "port", "page"):
         if not (isinstance(value, str) and value.isdigit() and int(value) > 0):
             raise UsageError(f"{name} must be a positive number, not '{value}'", usage)
         return int(value)

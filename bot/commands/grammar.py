@@ -47,7 +47,7 @@ OBJECT_VERBS: dict[tuple[str, str], str] = {
     ("pool", "remove"): "removeserver",
 }
 
-LIST_KEYS = {"name": "name_contains", "limit": "limit"}
+LIST_KEYS = {"name": "name_contains", "limit": "limit", "page": "page"}
 _SHOW_FILLER = frozenset({"detail", "details", "runtime", "summary", "config", "status", "server", "servers"})
 _VIP_KEYS = {"vip": "vip_id", "vipid": "vip_id"}
 _WINDOW_FLAGS = {word: ("window", key) for word, key in _LEX.window_names.items()}
@@ -84,7 +84,7 @@ def _server_form(tool: str, verb: str, summary: str) -> Form:
 FORMS: dict[tuple[str, str], Form] = {
     ("vs", "list"): Form(
         "list_virtual_services",
-        "vs list [filter] [--down|--up|--disabled] [limit N]",
+        "vs list [filter] [--down|--up|--disabled] [limit N] [page N]",
         "list virtual services, optionally by name part or state",
         optional="name_contains",
         keyed={**LIST_KEYS, "state": "oper_state"},
@@ -148,7 +148,7 @@ FORMS: dict[tuple[str, str], Form] = {
     ),
     ("pool", "list"): Form(
         "list_pools",
-        "pool list [filter] [--down] [limit N]",
+        "pool list [filter] [--down] [limit N] [page N]",
         "list pools; `--down`: only pools with servers down",
         optional="name_contains",
         keyed=LIST_KEYS,
@@ -196,7 +196,7 @@ FORMS: dict[tuple[str, str], Form] = {
     ("pool", "unhealthy"): Form("list_unhealthy_pools", "pool unhealthy", "pools that are down or degraded"),
     ("se", "list"): Form(
         "list_service_engines",
-        "se list [filter] [--down|--up] [limit N]",
+        "se list [filter] [--down|--up] [limit N] [page N]",
         "list service engines with CPU and state",
         optional="name_contains",
         keyed={**LIST_KEYS, "state": "oper_state"},
@@ -212,7 +212,7 @@ FORMS: dict[tuple[str, str], Form] = {
     ("se", "metrics"): _metrics_form("se"),
     ("hm", "list"): Form(
         "list_health_monitors",
-        "hm list [filter] [type <http|tcp|...>] [limit N]",
+        "hm list [filter] [type <http|tcp|...>] [limit N] [page N]",
         "list health monitors",
         optional="name_contains",
         keyed={**LIST_KEYS, "type": "type"},
@@ -231,7 +231,7 @@ OBJECTS: frozenset[str] = frozenset(obj for obj, _ in FORMS)
 
 GENERIC_LIST = Form(
     "list_objects",
-    "show <object type> [limit N]",
+    "show <object type> [limit N] [page N]",
     "list objects of any type (tenant, cloud, sslkeyandcertificate, ...)",
     keyed=LIST_KEYS,
 )
@@ -245,6 +245,7 @@ MODEL_WORDS = ("model", "models")
 MODEL_USE_WORDS = ("use", "set", "switch")
 CONFIRM_WORDS = ("confirm", "approve")
 CANCEL_WORDS = ("cancel", "abort")
+MORE_WORDS = ("more",)  # the next page of the conversation's last list
 
 USAGE_METRICS = f"metrics [vs|pool|se] <name> [{WINDOW_CHOICES}]"
 USAGE_UNHEALTHY = "unhealthy [vs|pools|servers]"
@@ -256,6 +257,9 @@ def object_usage(obj: str) -> str:
     return "\n".join(form.usage for (o, _), form in FORMS.items() if o == obj)
 
 
+_OPTION_WORDS = ("limit", "name", "state", "page")
+
+
 def is_option(word: str) -> bool:
     """`--limit`, `name~web`, `limit=5`, `limit`: an option rather than a name."""
-    return word.startswith("--") or "~" in word or "=" in word or word.lower() in ("limit", "name", "state")
+    return word.startswith("--") or "~" in word or "=" in word or word.lower() in _OPTION_WORDS

@@ -63,6 +63,7 @@ _EXTRA_SECTIONS: dict[str, Section] = {
             ("audit [n]", "the last n changes made through the assistant"),
             ("model list | model use <name>", "the LLM models available, and switching"),
             ("reset", "forget this conversation's history"),
+            ("more", "the next page of the last list shown here"),
             ("confirm <id> | cancel <id>", "run or drop a pending change"),
         ],
     ),

@@ -15,7 +15,7 @@ class ToolCommand(BaseModel):
     arguments: dict[str, Any] = Field(default_factory=dict)
 
 
-CoreName = Literal["help", "audit", "reset", "model_list", "model_use", "confirm", "cancel"]
+CoreName = Literal["help", "audit", "reset", "model_list", "model_use", "confirm", "cancel", "more"]
 
 
 class CoreCommand(BaseModel):

@@ -24,6 +24,7 @@ from bot.commands.grammar import (
     HELP_WORDS,
     MODEL_USE_WORDS,
     MODEL_WORDS,
+    MORE_WORDS,
     OBJECT_VERBS,
     OBJECTS,
     RESET_WORDS,
@@ -38,7 +39,9 @@ from bot.commands.words import kind_at, object_type_at, split_words, strip_addre
 
 
 def _core(head: str, rest: list[str]) -> Command | None:
-    """help, audit, reset, model, confirm, cancel; None when `head` is not one of them."""
+    """help, audit, reset, model, confirm, cancel, more; None when `head` is not one of them."""
+    if head in MORE_WORDS and not rest:
+        return CoreCommand(name="more")
     if head in HELP_WORDS:
         return CoreCommand(name="help", argument=" ".join(rest).lower() or None)
     if head == "audit":

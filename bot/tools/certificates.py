@@ -9,7 +9,8 @@ from pydantic import Field, WithJsonSchema
 from avi.models import CertificateSummary
 from bot.tools.base import Tool, ToolContext, ToolResult
 from bot.tools.common import Args, OptStr, tool
-from bot.tools.render import fit_list, prune, table
+from bot.tools.paging import model_items, page_field, page_note, page_of, paged_table
+from bot.tools.render import fit_list, prune
 
 OptInt = Annotated[int | None, WithJsonSchema({"type": "integer"})]
 
@@ -50,6 +51,7 @@ class ListArgs(Args):
     )
     name_contains: OptStr = Field(None, description="only names containing this text (case-insensitive)")
     limit: int = Field(50, ge=1, le=500, description="at most this many in the answer")
+    page: int = page_field()
 
 
 async def list_certificates(ctx: ToolContext, args: ListArgs) -> ToolResult:
@@ -57,7 +59,7 @@ async def list_certificates(ctx: ToolContext, args: ListArgs) -> ToolResult:
         expiring_within_days=args.expiring_within_days, name_contains=args.name_contains, tenant=ctx.tenant
     )
     certs = found.certificates
-    shown = certs[: args.limit]
+    page = page_of(certs, args)
     expired = sum(1 for c in certs if c.expired)
     if args.expiring_within_days is not None:
         summary = (
@@ -68,21 +70,26 @@ async def list_certificates(ctx: ToolContext, args: ListArgs) -> ToolResult:
         summary = f"{len(certs)} certificates, {expired} expired"
         if certs and certs[0].not_after is not None:
             summary += f"; the soonest, {certs[0].name}, expires {_day(certs[0].not_after)}"
-    rows = [[c.name, c.subject_cn, c.issuer_cn, _day(c.not_after), c.days_left, c.expired] for c in shown]
+    rows = [
+        [c.name, c.subject_cn, c.issuer_cn, _day(c.not_after), c.days_left, c.expired] for c in page.items
+    ]
     return ToolResult(
         summary=summary,
         data=fit_list(
-            [cert_row(c) for c in shown],
+            [cert_row(c) for c in model_items(certs, page, args.limit)],
             total=len(certs),
+            **page_note(page),
             expired=expired,
             as_of=found.now.strftime("%Y-%m-%d %H:%M UTC"),
         ),
         parts=[
-            table(
+            paged_table(
                 summary,
                 ["Name", "Subject CN", "Issuer", "Expires (UTC)", "Days left", "Expired"],
                 rows,
-                len(certs),
+                page,
+                tool="list_certificates",
+                args=args,
             )
         ],
     )

@@ -9,7 +9,8 @@ from pydantic import Field
 from avi.models import ServiceEngineDetail, ServiceEngineSummary
 from bot.tools.base import Tool, ToolContext, ToolResult
 from bot.tools.common import Args, OptStr, tool
-from bot.tools.render import facts, fit_list, fit_object, num, prune, state, table
+from bot.tools.paging import model_items, page_field, page_note, page_of, paged_table
+from bot.tools.render import facts, fit_list, fit_object, num, prune, state
 
 TOPICS = (
     "se",
@@ -60,11 +61,12 @@ class ListArgs(Args):
     name_contains: OptStr = Field(None, description="only names containing this text (case-insensitive)")
     oper_state: OptStr = Field(None, description="only this state: up or down")
     limit: int = Field(50, ge=1, le=500, description="at most this many in the answer")
+    page: int = page_field()
 
 
 async def list_service_engines(ctx: ToolContext, args: ListArgs) -> ToolResult:
     found = await ctx.ops.serviceengines.list(name_contains=args.name_contains, oper_state=args.oper_state)
-    shown = found[: args.limit]
+    page = page_of(found, args)
     down = sum(1 for se in found if not se.oper_status.up)
     summary = f"{len(found)} service engines, {down} not up"
     rows = [
@@ -76,13 +78,18 @@ async def list_service_engines(ctx: ToolContext, args: ListArgs) -> ToolResult:
             se.cpu_percent,
             se.mem_percent,
         ]
-        for se in shown
+        for se in page.items
     ]
     columns = ["Name", "State", "SE group", "VS", "CPU %", "Mem %"]
     return ToolResult(
         summary=summary,
-        data=fit_list([se_row(se) for se in shown], total=len(found), not_up=down),
-        parts=[table(summary, columns, rows, len(found))],
+        data=fit_list(
+            [se_row(se) for se in model_items(found, page, args.limit)],
+            total=len(found),
+            not_up=down,
+            **page_note(page),
+        ),
+        parts=[paged_table(summary, columns, rows, page, tool="list_service_engines", args=args)],
     )
 
 

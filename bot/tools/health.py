@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from bot.tools.base import Tool, ToolContext, ToolResult
-from bot.tools.common import NoArgs, tool
+from bot.tools.common import Args, tool
+from bot.tools.paging import page_field, page_note, page_of, paged_table
 from bot.tools.pools import pool_row
-from bot.tools.render import fit_list, prune, server_label, state, table, text
+from bot.tools.render import fit_list, prune, server_label, state, text
 from bot.tools.virtualservices import endpoints, vs_row
 
 UNHEALTHY = (
@@ -28,7 +29,13 @@ UNHEALTHY = (
 )
 
 
-async def unhealthy_virtual_services(ctx: ToolContext, args: NoArgs) -> ToolResult:
+class PageArgs(Args):
+    """The unhealthy lists take only the page a person sees."""
+
+    page: int = page_field()
+
+
+async def unhealthy_virtual_services(ctx: ToolContext, args: PageArgs) -> ToolResult:
     report = await ctx.ops.health.unhealthy_virtual_services(tenant=ctx.tenant)
     found = report.virtualservices
     summary = f"{len(found)} of {report.scanned} enabled virtual services are not up"
@@ -42,14 +49,18 @@ async def unhealthy_virtual_services(ctx: ToolContext, args: NoArgs) -> ToolResu
         [v.name, state(v.oper_status.state), "; ".join(v.oper_status.reason), endpoints(v), v.pool]
         for v in found
     ]
+    page = page_of(rows, args)
+    columns = ["Name", "State", "Reason", "VIP", "Pool"]
     return ToolResult(
         summary=summary,
-        data=fit_list([vs_row(v) for v in found], scanned=report.scanned),
-        parts=[table(summary, ["Name", "State", "Reason", "VIP", "Pool"], rows)],
+        data=fit_list([vs_row(v) for v in found[page.start :]], scanned=report.scanned, **page_note(page)),
+        parts=[
+            paged_table(summary, columns, page.items, page, tool="list_unhealthy_virtual_services", args=args)
+        ],
     )
 
 
-async def unhealthy_pools(ctx: ToolContext, args: NoArgs) -> ToolResult:
+async def unhealthy_pools(ctx: ToolContext, args: PageArgs) -> ToolResult:
     report = await ctx.ops.health.unhealthy_pools(tenant=ctx.tenant)
     found = report.pools
     summary = f"{len(found)} of {report.scanned} pools are down or have servers down"
@@ -69,14 +80,16 @@ async def unhealthy_pools(ctx: ToolContext, args: NoArgs) -> ToolResult:
         ]
         for p in found
     ]
+    page = page_of(rows, args)
+    columns = ["Pool", "State", "Servers up", "Down", "Virtual services"]
     return ToolResult(
         summary=summary,
-        data=fit_list([pool_row(p) for p in found], scanned=report.scanned),
-        parts=[table(summary, ["Pool", "State", "Servers up", "Down", "Virtual services"], rows)],
+        data=fit_list([pool_row(p) for p in found[page.start :]], scanned=report.scanned, **page_note(page)),
+        parts=[paged_table(summary, columns, page.items, page, tool="list_unhealthy_pools", args=args)],
     )
 
 
-async def unhealthy_servers(ctx: ToolContext, args: NoArgs) -> ToolResult:
+async def unhealthy_servers(ctx: ToolContext, args: PageArgs) -> ToolResult:
     report = await ctx.ops.health.pools_with_servers_down(tenant=ctx.tenant)
     found = report.pools_with_servers_down
     total_down = sum(p.pool.servers_down for p in found)
@@ -117,10 +130,12 @@ async def unhealthy_servers(ctx: ToolContext, args: NoArgs) -> ToolResult:
             data={"scanned": report.scanned, "total": 0, "items": []},
             parts=[text(f"No enabled server is down in the {report.scanned} pools.")],
         )
+    page = page_of(rows, args)
+    columns = ["Pool", "Server", "State", "Reason"]
     return ToolResult(
         summary=summary,
         data=fit_list(items, scanned=report.scanned, servers_down=total_down),
-        parts=[table(summary, ["Pool", "Server", "State", "Reason"], rows)],
+        parts=[paged_table(summary, columns, page.items, page, tool="list_unhealthy_servers", args=args)],
     )
 
 
@@ -129,7 +144,7 @@ TOOLS: list[Tool] = [
         "list_unhealthy_virtual_services",
         "Find every enabled virtual service that is not up, with the reason. Use for questions like "
         "'what is down?', 'any VS problems?', 'is anything broken?'.",
-        NoArgs,
+        PageArgs,
         unhealthy_virtual_services,
         topics=(*UNHEALTHY, "vs", "virtual", "service", "services", "app", "anything", "what"),
     ),
@@ -137,7 +152,7 @@ TOOLS: list[Tool] = [
         "list_unhealthy_pools",
         "Find every enabled pool that is down or has servers down. Use for questions like 'which pools "
         "are unhealthy?'.",
-        NoArgs,
+        PageArgs,
         unhealthy_pools,
         topics=(*UNHEALTHY, "pool", "pools", "degraded"),
     ),
@@ -145,7 +160,7 @@ TOOLS: list[Tool] = [
         "list_unhealthy_servers",
         "Find the back-end servers that are down, grouped by pool, with the reason (e.g. health monitor "
         "failed). Use for questions like 'which servers are down?'.",
-        NoArgs,
+        PageArgs,
         unhealthy_servers,
         topics=(*UNHEALTHY, "server", "servers", "backend", "member", "members", "pool"),
     ),

@@ -14,7 +14,8 @@ from avi.operations.healthmonitors import HTTP_KEYS, response_code
 from bot.tools.base import Tool, ToolContext, ToolResult, WritePlan
 from bot.tools.common import Args, OptStr, OptStrList, tenant_label, tool
 from bot.tools.errors import ToolError
-from bot.tools.render import facts, fit_list, fit_object, prune, table, text
+from bot.tools.paging import model_items, page_field, page_note, page_of, paged_table
+from bot.tools.render import facts, fit_list, fit_object, prune, text
 from bot.types import Risk
 
 LOOKUP = "list_health_monitors"
@@ -64,21 +65,25 @@ class ListArgs(Args):
     name_contains: OptStr = Field(None, description="only names containing this text (case-insensitive)")
     type: OptStr = Field(None, description="only this kind: http, https, tcp, udp, ping, dns ...")
     limit: int = Field(50, ge=1, le=500, description="at most this many in the answer")
+    page: int = page_field()
 
 
 async def list_health_monitors(ctx: ToolContext, args: ListArgs) -> ToolResult:
     found = await ctx.ops.healthmonitors.list(
         name_contains=args.name_contains, type=args.type, tenant=ctx.tenant
     )
-    shown = found[: args.limit]
+    page = page_of(found, args)
     summary = f"{len(found)} health monitors"
-    rows = [[m.name, _type(m.type), m.send_interval, m.receive_timeout, m.failed_checks] for m in shown]
+    rows = [[m.name, _type(m.type), m.send_interval, m.receive_timeout, m.failed_checks] for m in page.items]
+    columns = ["Name", "Type", "Interval (s)", "Timeout (s)", "Down after"]
     return ToolResult(
         summary=summary,
-        data=fit_list([monitor_row(m) for m in shown], total=len(found)),
-        parts=[
-            table(summary, ["Name", "Type", "Interval (s)", "Timeout (s)", "Down after"], rows, len(found))
-        ],
+        data=fit_list(
+            [monitor_row(m) for m in model_items(found, page, args.limit)],
+            total=len(found),
+            **page_note(page),
+        ),
+        parts=[paged_table(summary, columns, rows, page, tool="list_health_monitors", args=args)],
     )
 
 

@@ -12,6 +12,7 @@ from avi.redact import redact
 from bot.tools.base import Tool, ToolContext, ToolResult
 from bot.tools.common import Args, OptStr, tool
 from bot.tools.errors import ToolError
+from bot.tools.paging import Page, asked_limit, page_field, page_note, page_size, paged_table
 from bot.tools.render import cell, facts, fit_list, fit_object, prune, table
 
 ALIASES: dict[str, str] = {
@@ -88,6 +89,7 @@ class TypeArg(Args):
 class ListObjectsArgs(TypeArg):
     name_contains: OptStr = Field(None, description="only names containing this text (case-insensitive)")
     limit: int = Field(25, ge=1, le=200, description="at most this many in the answer")
+    page: int = page_field()
 
 
 def object_row(item: dict[str, Any]) -> dict[str, Any]:
@@ -100,18 +102,26 @@ def object_row(item: dict[str, Any]) -> dict[str, Any]:
 
 
 async def list_objects(ctx: ToolContext, args: ListObjectsArgs) -> ToolResult:
+    size = page_size(asked_limit(args))
+    start = (args.page - 1) * size
     result = await ctx.ops.objects.list_objects(
-        args.object_type, name_contains=args.name_contains, tenant=ctx.tenant, limit=args.limit
+        args.object_type,
+        name_contains=args.name_contains,
+        tenant=ctx.tenant,
+        limit=start + max(size, args.limit),
     )
-    rows = [object_row(item) for item in result.items]
+    found = [object_row(item) for item in result.items]
+    page = Page(items=found[start : start + size], number=args.page, size=size, total=result.count)
+    rows = found[start : start + args.limit]  # the model's share, from where the person's page starts
     summary = f"{result.count} {args.object_type} objects" + (
-        f", first {len(rows)} shown" if result.count > len(rows) else ""
+        f", first {len(rows)} shown" if result.count > len(rows) and args.page == 1 else ""
     )
-    columns = list(dict.fromkeys(k for r in rows for k in r)) or ["name", "uuid"]
+    columns = list(dict.fromkeys(k for r in page.items or rows for k in r)) or ["name", "uuid"]
+    cells = ([r.get(c) for c in columns] for r in page.items)
     return ToolResult(
         summary=summary,
-        data=fit_list(rows, total=result.count, object_type=args.object_type),
-        parts=[table(summary, columns, ([r.get(c) for c in columns] for r in rows), result.count)],
+        data=fit_list(rows, total=result.count, object_type=args.object_type, **page_note(page)),
+        parts=[paged_table(summary, columns, cells, page, tool="list_objects", args=args)],
     )
 
 

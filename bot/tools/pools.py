@@ -15,6 +15,7 @@ from avi.operations import PoolCreate, PoolFilter, ServerSpec
 from bot.tools.base import Tool, ToolContext, ToolResult, WritePlan
 from bot.tools.common import Args, OptBool, OptStr, StrList, tenant_label, tool
 from bot.tools.errors import ToolError
+from bot.tools.paging import model_items, page_field, page_note, page_of, paged_table
 from bot.tools.render import facts, fit_list, fit_object, num, prune, server_label, state, table, text
 from bot.types import Risk
 
@@ -140,30 +141,30 @@ class ListPoolsArgs(Args):
     name_contains: OptStr = Field(None, description="only names containing this text (case-insensitive)")
     servers_down: OptBool = Field(None, description="true = only pools with servers down")
     limit: int = Field(50, ge=1, le=500, description="at most this many in the answer")
+    page: int = page_field()
 
 
 async def list_pools(ctx: ToolContext, args: ListPoolsArgs) -> ToolResult:
     found = await ctx.ops.pools.list(
         PoolFilter(name_contains=args.name_contains, servers_down=args.servers_down), tenant=ctx.tenant
     )
-    shown = found[: args.limit]
+    page = page_of(found, args)
     with_down = sum(1 for p in found if p.servers_down)
     summary = f"{len(found)} pools, {with_down} with servers down"
     rows = [
         [p.name, p.enabled, state(p.oper_status.state), _servers_text(p), p.virtualservices, p.health_score]
-        for p in shown
+        for p in page.items
     ]
+    columns = ["Name", "Enabled", "State", "Servers", "Virtual services", "Health"]
     return ToolResult(
         summary=summary,
-        data=fit_list([pool_row(p) for p in shown], total=len(found), with_servers_down=with_down),
-        parts=[
-            table(
-                summary,
-                ["Name", "Enabled", "State", "Servers", "Virtual services", "Health"],
-                rows,
-                len(found),
-            )
-        ],
+        data=fit_list(
+            [pool_row(p) for p in model_items(found, page, args.limit)],
+            total=len(found),
+            with_servers_down=with_down,
+            **page_note(page),
+        ),
+        parts=[paged_table(summary, columns, rows, page, tool="list_pools", args=args)],
     )
 
 

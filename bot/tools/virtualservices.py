@@ -15,7 +15,8 @@ from avi.operations import ServicePortSpec, VirtualServiceCreate, VirtualService
 from bot.tools.base import Tool, ToolContext, ToolResult, WritePlan
 from bot.tools.common import Args, OptBool, OptStr, tenant_label, tool
 from bot.tools.errors import ToolError, translate
-from bot.tools.render import cell, facts, fit_list, fit_object, num, prune, state, table, text
+from bot.tools.paging import model_items, page_field, page_note, page_of, paged_table
+from bot.tools.render import cell, facts, fit_list, fit_object, num, prune, state, text
 from bot.types import Risk
 
 LOOKUP = "list_virtual_services"
@@ -103,6 +104,7 @@ class ListVirtualServicesArgs(Args):
     enabled: OptBool = Field(None, description="true = only enabled, false = only disabled")
     oper_state: OptStr = Field(None, description="only this state: up, down or disabled")
     limit: int = Field(50, ge=1, le=500, description="at most this many in the answer")
+    page: int = page_field()
 
 
 async def list_virtual_services(ctx: ToolContext, args: ListVirtualServicesArgs) -> ToolResult:
@@ -112,18 +114,25 @@ async def list_virtual_services(ctx: ToolContext, args: ListVirtualServicesArgs)
         ),
         tenant=ctx.tenant,
     )
-    shown = found[: args.limit]
+    page = page_of(found, args)
     down = sum(1 for v in found if v.enabled and not v.oper_status.up)
     disabled = sum(1 for v in found if not v.enabled)
     summary = f"{len(found)} virtual services, {down} down, {disabled} disabled"
     rows = [
         [v.name, v.enabled, state(v.oper_status.state), endpoints(v), v.pool or v.pool_group, v.health_score]
-        for v in shown
+        for v in page.items
     ]
+    columns = ["Name", "Enabled", "State", "VIP", "Pool", "Health"]
     return ToolResult(
         summary=summary,
-        data=fit_list([vs_row(v) for v in shown], total=len(found), down=down, disabled=disabled),
-        parts=[table(summary, ["Name", "Enabled", "State", "VIP", "Pool", "Health"], rows, len(found))],
+        data=fit_list(
+            [vs_row(v) for v in model_items(found, page, args.limit)],
+            total=len(found),
+            down=down,
+            disabled=disabled,
+            **page_note(page),
+        ),
+        parts=[paged_table(summary, columns, rows, page, tool=LOOKUP, args=args)],
     )
 
 

@@ -42,7 +42,7 @@ async def test_demo_answers_in_command_mode_without_ollama() -> None:
     (reply,) = answers(out)
     assert set(reply) == {"text", "parts", "tool_calls", "mode", "conversation_id", "pending_action"}
     assert reply["mode"] == "command"
-    assert reply["tool_calls"] == [{"name": "list_unhealthy_servers", "arguments": {}, "ok": True}]
+    assert reply["tool_calls"] == [{"name": "list_unhealthy_servers", "arguments": {"page": 1}, "ok": True}]
     assert "servers down" in reply["text"]
     assert reply["pending_action"] is None
     assert "Traceback" not in err
@@ -66,7 +66,8 @@ async def test_confirm_at_the_interactive_prompt() -> None:
         environ=env(), stdin="vs list limit 1\n",
     )  # fmt: skip
     assert code == 0, err
-    name = answers(out)[0]["parts"][-1]["rows"][0][0]
+    table = next(p for p in answers(out)[0]["parts"] if p["kind"] == "table")
+    name = table["rows"][0][0]
     # The action id is only known once asked, so drive the prompt line by line.
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "avibot.cli", "chat", "--demo", "--json", "--no-llm",

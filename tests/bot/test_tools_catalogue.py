@@ -12,7 +12,7 @@ from tests.support.tools_helpers import CATALOGUE
 R, W, D = Risk.READ, Risk.WRITE, Risk.DESTRUCTIVE
 # tools-spec.md: name -> (risk, argument fields). The command parser depends on these.
 SPEC: dict[str, tuple[Risk, set[str]]] = {
-    "list_virtual_services": (R, {"name_contains", "enabled", "oper_state", "limit"}),
+    "list_virtual_services": (R, {"name_contains", "enabled", "oper_state", "limit", "page"}),
     "get_virtual_service": (R, {"name"}),
     "create_virtual_service": (W, {"name", "vip", "port", "ssl", "pool"}),
     "update_virtual_service": (
@@ -35,7 +35,7 @@ SPEC: dict[str, tuple[Risk, set[str]]] = {
     "scale_in_virtual_service": (W, {"name", "vip_id"}),
     "migrate_virtual_service": (W, {"name", "vip_id", "to_service_engine"}),
     "switchover_virtual_service": (W, {"name", "vip_id"}),
-    "list_pools": (R, {"name_contains", "servers_down", "limit"}),
+    "list_pools": (R, {"name_contains", "servers_down", "limit", "page"}),
     "get_pool": (R, {"name"}),
     "create_pool": (W, {"name", "servers", "port", "lb_algorithm"}),
     "update_pool": (
@@ -58,19 +58,19 @@ SPEC: dict[str, tuple[Risk, set[str]]] = {
     "remove_pool_server": (D, {"pool", "server"}),
     "enable_pool_server": (W, {"pool", "server"}),
     "disable_pool_server": (W, {"pool", "server"}),
-    "list_health_monitors": (R, {"name_contains", "type", "limit"}),
+    "list_health_monitors": (R, {"name_contains", "type", "limit", "page"}),
     "get_health_monitor": (R, {"name"}),
-    "list_service_engines": (R, {"name_contains", "oper_state", "limit"}),
+    "list_service_engines": (R, {"name_contains", "oper_state", "limit", "page"}),
     "get_service_engine": (R, {"name"}),
     "get_analytics": (R, {"entity_type", "name", "window", "metrics"}),
-    "list_unhealthy_virtual_services": (R, set()),
-    "list_unhealthy_pools": (R, set()),
-    "list_unhealthy_servers": (R, set()),
+    "list_unhealthy_virtual_services": (R, {"page"}),
+    "list_unhealthy_pools": (R, {"page"}),
+    "list_unhealthy_servers": (R, {"page"}),
     "list_object_types": (R, {"name_contains"}),
-    "list_objects": (R, {"object_type", "name_contains", "limit"}),
+    "list_objects": (R, {"object_type", "name_contains", "limit", "page"}),
     "get_object": (R, {"object_type", "name"}),
     "execute_generic_operation": (D, {"method", "path", "query", "body"}),
-    "list_certificates": (R, {"expiring_within_days", "name_contains", "limit"}),
+    "list_certificates": (R, {"expiring_within_days", "name_contains", "limit", "page"}),
     "list_events": (R, {"name", "object_type", "window", "limit"}),
     "create_health_monitor": (
         W,

@@ -163,6 +163,11 @@ def all_text(blocks: list[dict[str, Any]]) -> str:
     return json.dumps(blocks, ensure_ascii=False)
 
 
+def has_table(blocks: list[dict[str, Any]]) -> bool:
+    """A table is in: Slack's `table` block, or the monospaced one."""
+    return any(b.get("type") == "table" for b in blocks) or "```" in all_text(blocks)
+
+
 async def pending_message(s: SlackEnv) -> tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]:
     """`/avi vs disable <an enabled VS>`: its name, the message with the buttons, Confirm, Cancel."""
     vs = next(v for v in await s.env.ops.virtualservices.list() if v.enabled)

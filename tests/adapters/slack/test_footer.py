@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.adapters.slack.harness import SlackEnv, final, mention
+from tests.adapters.slack.harness import SlackEnv, final, has_table, mention
 from tests.support.fakes.ollama_server import Reply
 
 MODEL = "llama3.1:8b"  # the model tests/support/agent_env.py configures
@@ -24,7 +24,7 @@ async def command_footer(s: SlackEnv, text: str) -> str:
     before = set(s.slack.messages)
     await s.command(text)
     [ts] = await s.slack.wait_for(lambda: [t for t in s.slack.messages if t not in before])
-    await s.slack.wait_for(lambda: "```" in str(s.slack.messages[ts]["blocks"]))  # the answer is in
+    await s.slack.wait_for(lambda: has_table(s.slack.messages[ts]["blocks"]))  # the answer is in
     return footer(s.slack.messages[ts])
 
 

@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestServer
 from adapters.slack import PLATFORM, SlackSettings
 from avi.operations import AviOperations
 from tests.adapters.context import channel_context
+from tests.adapters.slack.harness import has_table
 from tests.support.agent_env import agent_factory
 from tests.support.fakes.ollama_server import FakeOllama, running_fake_ollama
 from tests.support.fakes.slack_api import BOT_USER, TEAM, FakeSlack, running_fake_slack
@@ -70,7 +71,7 @@ async def test_events_and_commands_over_socket_mode(socket_slack: tuple[FakeSlac
     await slack.send_envelope(envelope("e2", "EvS1", "8000.0001", retry=1))  # Slack's retry: same event id
     await slack.wait_for(lambda: {"e1", "e2"} <= {a.get("envelope_id") for a in slack.acks})
     [reply] = await slack.wait_for(
-        lambda: [m for m in slack.replies_in("C1", "8000.0001") if "```" in str(m["blocks"])]
+        lambda: [m for m in slack.replies_in("C1", "8000.0001") if has_table(m["blocks"])]
     )
     assert reply["thread_ts"] == "8000.0001"
     assert len(slack.replies_in("C1", "8000.0001")) == 1

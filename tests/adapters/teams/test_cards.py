@@ -166,7 +166,7 @@ def test_the_footer_says_the_mode_it_is_given_and_why_there_is_no_model() -> Non
     assert footer(cards.Mode("command", "Ollama is not answering")) == (
         "command mode (Ollama is not answering) · controller ctl"
     )
-    outcome = cards.outcome(None, "", reply, controller="ctl", mode=cards.Mode("llm"))
+    outcome = cards.outcome(None, "", "", reply, controller="ctl", mode=cards.Mode("llm"))
     assert outcome["body"][-1]["text"] == "assistant (LLM) · controller ctl"
 
 
@@ -199,7 +199,7 @@ def test_huge_text_is_clipped_and_outcome_and_refusal_cards_are_valid() -> None:
     from bot.types import PendingActionView
 
     pending = PendingActionView(**view)
-    done = cards.outcome(pending, "✅ Confirmed by olivia", Reply(parts=[TextPart(markdown="Done.")]))
+    done = cards.outcome(pending, "✅", "Confirmed by olivia", Reply(parts=[TextPart(markdown="Done.")]))
     validate_card(done)
     assert "Action.Execute" not in json.dumps(done)
     refused = cards.refusal(pending, "victor: not allowed", "teams:19:x")

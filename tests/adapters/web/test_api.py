@@ -140,7 +140,7 @@ async def test_question_answered_in_command_mode(env: Env) -> None:
     }
     assert reply["outcome"] == "answered"
     assert reply["mode"] == "command"
-    assert reply["tool_calls"] == [{"name": "list_unhealthy_servers", "arguments": {}, "ok": True}]
+    assert reply["tool_calls"] == [{"name": "list_unhealthy_servers", "arguments": {"page": 1}, "ok": True}]
     table = next(p for p in reply["parts"] if p["kind"] == "table")
     assert table["columns"][:2] == ["Pool", "Server"]
     assert table["rows"]
