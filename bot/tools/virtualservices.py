@@ -14,7 +14,7 @@ from avi.models import ServicePort, VirtualServiceDetail, VirtualServiceSummary,
 from avi.operations import ServicePortSpec, VirtualServiceCreate, VirtualServiceFilter
 from bot.tools.base import Tool, ToolContext, ToolResult, WritePlan
 from bot.tools.common import Args, OptBool, OptStr, tenant_label, tool
-from bot.tools.errors import ToolError, translate
+from bot.tools.errors import ToolError, nothing_to_do, translate
 from bot.tools.paging import model_items, page_field, page_note, page_of, paged_table
 from bot.tools.render import cell, facts, fit_list, fit_object, num, prune, state, text
 from bot.types import Risk
@@ -292,7 +292,7 @@ def _toggle(
     async def plan(ctx: ToolContext, args: NameArgs) -> WritePlan:
         vs = await read_vs(ctx, args.name)
         if vs.enabled == enabled:
-            raise ToolError(f"virtual service {vs.name} is already {verb.lower()}d", "nothing to do")
+            raise nothing_to_do(f"virtual service {vs.name} is already {verb.lower()}d")
         return WritePlan(
             summary=f"{verb} virtual service {vs.name} (tenant {tenant_label(ctx)})",
             diff=[diff_line("-", "enabled", vs.enabled), diff_line("+", "enabled", enabled)],

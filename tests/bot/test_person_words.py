@@ -80,3 +80,15 @@ def test_every_tool_name_becomes_words(name: str) -> None:
     text = for_person(f"try {name} next; lb_algorithm stays")
     assert name not in text
     assert "lb_algorithm stays" in text  # a field name is not a tool
+
+
+async def test_enabling_an_enabled_virtual_service_is_not_a_failure(
+    make: MakeAgent, ops: AviOperations
+) -> None:
+    env = await make()
+    vs = next(v for v in await ops.virtualservices.list() if v.enabled)
+    reply = await env.handle(env.inbound(f"vs enable {vs.name}", user=OPERATOR))
+    assert not [p for p in reply.parts if isinstance(p, ErrorPart)]
+    assert any(
+        "already enabled: nothing to do." in p.markdown for p in reply.parts if isinstance(p, TextPart)
+    )
