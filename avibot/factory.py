@@ -27,6 +27,7 @@ from bot.entities import EntityIndex
 from bot.events import Observers
 from bot.history import ConversationStore, MemoryConversationStore, RedisConversationStore
 from bot.model_status import ModelStatus, ollama_probe
+from bot.parked import MemoryParkedQuestions, ParkedQuestions, RedisParkedQuestions
 from bot.pending import MemoryPendingStore, PendingStore, RedisPendingStore
 from bot.sqlite import SQLiteStores, open_sqlite_stores
 from bot.sqlite.transcript import SQLiteTranscriptStore
@@ -151,6 +152,7 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
         audit: AuditLog
         transcript: TranscriptStore  # what each turn showed, for a reloaded page (same TTL as history)
         ttl = settings.history.ttl_seconds
+        parked: ParkedQuestions = MemoryParkedQuestions()  # one replica: its own memory is enough
         if settings.redis.url:
             shared = connect_redis(settings.redis.url)
             stack.push_async_callback(shared.aclose)
@@ -164,6 +166,7 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
             )
             audit = RedisAuditLog(shared, prefix=prefix)
             transcript = RedisTranscriptStore(shared, ttl_seconds=ttl, prefix=prefix)
+            parked = RedisParkedQuestions(shared, prefix=prefix)  # a page's stream may land on any replica
             store = "redis"
         elif demo:
             history = MemoryConversationStore(
@@ -212,7 +215,9 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
             deduper = sqlite.deduper
         return Runtime(
             agent=agent,
-            turns=Turns(agent, deduper=deduper, locks=locks, observers=observers, transcript=transcript),
+            turns=Turns(
+                agent, deduper=deduper, locks=locks, observers=observers, transcript=transcript, parked=parked
+            ),
             observers=observers,
             client=client,
             controller=controller,

@@ -25,6 +25,7 @@ from bot.agent import Agent
 from bot.commands import CommandError, CoreCommand, parse_command
 from bot.dedup import EventDeduper, MemoryDeduper
 from bot.events import Observers, TurnEnded, TurnStarted
+from bot.parked import MemoryParkedQuestions, ParkedQuestions
 from bot.serial import KeyedLock
 from bot.transcript import MemoryTranscriptStore, TranscriptStore
 from bot.transcript import TranscriptEntry as TranscriptEntry  # for channels (they import bot.turns only)
@@ -58,10 +59,12 @@ class Turns:
         locks: KeyedLock | None = None,
         observers: Observers | None = None,
         transcript: TranscriptStore | None = None,
+        parked: ParkedQuestions | None = None,
     ) -> None:
         self._agent = agent
         self._transcript = transcript or MemoryTranscriptStore()  # what each turn showed (bot/transcript.py)
         self._deduper = deduper or MemoryDeduper()
+        self.parked = parked or MemoryParkedQuestions()  # a web question until its stream (bot/parked.py)
         self._locks = locks or KeyedLock()
         self._observers = observers or agent.observers
         self._closing = False
@@ -79,6 +82,18 @@ class Turns:
         except Exception as exc:  # the store is down: answering twice beats never answering
             log.warning("de-dup unavailable, answering %s anyway: %s", event_key, type(exc).__name__)
             return True
+
+    async def park(self, session_id: str, text: str) -> str:
+        """Keep a question for the stream that will answer it, on whichever replica that lands."""
+        return await self.parked.park(session_id, text)
+
+    async def take(self, turn_id: str, session_id: str) -> str | None:
+        """The parked question, once, for its session; None when unknown, expired or unreachable."""
+        try:
+            return await self.parked.take(turn_id, session_id)
+        except Exception as exc:  # the store is down: the page says the question is gone
+            log.warning("parked question unavailable: %s", type(exc).__name__)
+            return None
 
     async def stream(self, inbound: Inbound) -> AsyncGenerator[Delta | TurnResult, None]:
         """Text deltas while the model writes, then the TurnResult; in order per conversation."""

@@ -12,9 +12,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import secrets
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +34,6 @@ from bot.types import ConfirmationPart, Delta, Inbound, TurnResult, utcnow
 log = logging.getLogger("avibot.web.pages")
 
 STATIC = Path(__file__).resolve().parent / "static"
-TURN_TTL_SECONDS = 60.0
-MAX_PARKED_TURNS = 2000
 KEEPALIVE_SECONDS = 15.0
 MAX_MESSAGE = 8000
 MODE_POLL_SECONDS = 10.0  # how often the page asks for the header's mode (also after every answer)
@@ -49,48 +44,6 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-
-
-@dataclass
-class ParkedTurn:
-    """A question waiting for its stream: whose it is, what it says, until when."""
-
-    session_id: str
-    text: str
-    expires: float
-
-
-class TurnStore:
-    """Questions between `POST /htmx/chat` and their stream, in memory for a minute.
-
-    In memory is enough: the EventSource connects back within milliseconds, to the same process
-    (a sticky session or a single replica; the turn itself runs on the shared core).
-    """
-
-    def __init__(self, ttl: float = TURN_TTL_SECONDS, limit: int = MAX_PARKED_TURNS) -> None:
-        self.ttl = ttl
-        self.limit = limit
-        self._turns: dict[str, ParkedTurn] = {}
-
-    def park(self, session_id: str, text: str) -> str:
-        now = time.monotonic()
-        self._turns = {k: t for k, t in self._turns.items() if t.expires > now}
-        while len(self._turns) >= self.limit:
-            self._turns.pop(next(iter(self._turns)))
-        turn_id = secrets.token_urlsafe(18)
-        self._turns[turn_id] = ParkedTurn(session_id, text, now + self.ttl)
-        return turn_id
-
-    def take(self, turn_id: str, session_id: str) -> str | None:
-        """The question, once, for the session that asked it; None when unknown or expired."""
-        turn = self._turns.get(turn_id)
-        if turn is None or turn.session_id != session_id:
-            return None
-        del self._turns[turn_id]
-        return turn.text if turn.expires > time.monotonic() else None
-
-
-TURNS = web.AppKey("avibot_web_turns", TurnStore)
 
 
 def _static_versions() -> dict[str, str]:
@@ -112,12 +65,9 @@ def _error_detail(exc: Exception) -> tuple[str, str]:
 class Pages:
     """The route handlers; one instance per application."""
 
-    def __init__(
-        self, core: Turns, info: WebInfo, turns: TurnStore, mode_poll_seconds: float | None = None
-    ) -> None:
+    def __init__(self, core: Turns, info: WebInfo, mode_poll_seconds: float | None = None) -> None:
         self.core = core
         self.info = info
-        self.turns = turns
         self.mode_poll_seconds = MODE_POLL_SECONDS if mode_poll_seconds is None else mode_poll_seconds
         self.versions = _static_versions()
 
@@ -258,12 +208,18 @@ class Pages:
                 render("turn_user.html", turn={"content": text[:200] + "…"})
                 + render_error(f"That message is too long ({len(text)} characters; at most {MAX_MESSAGE}).")
             )
-        turn_id = self.turns.park(who.session_id, text)
+        try:
+            turn_id = await self.core.park(who.session_id, text)
+        except Exception as exc:  # the shared store is down: say so, keep nothing half-done
+            log.warning("cannot park a question: %s", type(exc).__name__)
+            return _fragment(
+                render_error("The question could not be queued right now.", "Try again in a moment.")
+            )
         return _fragment(render("turn_pending.html", turn=user_turn, stream_url=f"/htmx/stream/{turn_id}"))
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
         who = identity(request)
-        text = self.turns.take(request.match_info["turn_id"], who.session_id)
+        text = await self.core.take(request.match_info["turn_id"], who.session_id)
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream; charset=utf-8",
@@ -385,8 +341,7 @@ async def _event(response: web.StreamResponse, name: str, data: str) -> None:
 
 def setup_pages(app: web.Application, core: Turns, info: WebInfo) -> None:
     """Register the page, its fragments and its static files on `app`."""
-    app[TURNS] = TurnStore()
-    pages = Pages(core, info, app[TURNS])
+    pages = Pages(core, info)
     r = app.router
     r.add_get("/", pages.page)
     r.add_get("/htmx/mode", pages.mode)
@@ -402,4 +357,4 @@ def setup_pages(app: web.Application, core: Turns, info: WebInfo) -> None:
         r.add_static("/static/", STATIC, append_version=False)
 
 
-__all__ = ["TURNS", "TurnStore", "setup_pages"]
+__all__ = ["setup_pages"]
