@@ -78,15 +78,28 @@ def tls_verify(settings: AviSettings) -> ssl.SSLContext | bool:
     return True
 
 
+KEEPALIVE_SECONDS = 30.0
+"Idle pooled connections live this long: a TLS handshake with the controller costs more than the idle socket."
+
+
+def pool_limits(settings: AviSettings) -> httpx.Limits:
+    """`avi.max_connections` at once, all of them kept alive between calls (a burst of questions then
+    reuses its TLS sessions); calls beyond it wait for a free one, up to `avi.timeout` (httpx's pool
+    timeout), and then fail as not sent."""
+    return httpx.Limits(
+        max_connections=settings.max_connections,
+        max_keepalive_connections=settings.max_connections,
+        keepalive_expiry=KEEPALIVE_SECONDS,
+    )
+
+
 def build_http_client(
     settings: AviSettings, transport: httpx.AsyncBaseTransport | None = None
 ) -> httpx.AsyncClient:
     """A pooled client for one controller; redirects are not followed (a login page is an error)."""
     install_log_filter()
     timeout = httpx.Timeout(settings.timeout, connect=settings.connect_timeout)
-    limits = httpx.Limits(
-        max_connections=settings.max_connections, max_keepalive_connections=settings.max_connections
-    )
+    limits = pool_limits(settings)
     kwargs: dict[str, Any] = {"timeout": timeout, "follow_redirects": False}
     if transport is not None:
         kwargs["transport"] = transport

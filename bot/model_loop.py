@@ -23,7 +23,7 @@ from bot.prompt import system_prompt
 from bot.routing import select_tools
 from bot.tools.base import ToolResult
 from bot.turn_state import TurnState
-from bot.types import Delta, ErrorPart
+from bot.types import Delta, ErrorPart, FactsPart, Part, TablePart, render_plain
 from llm.budget import fit_messages
 from llm.client import LLMResponse, OllamaChat
 from llm.toolcalls import LLMToolCall
@@ -51,6 +51,12 @@ class AgentSettings(BaseModel):
     shutdown_grace_seconds: float = Field(
         20.0, ge=0, le=300, description="at shutdown, questions still waiting on the model get this long"
     )
+    data_first: bool = Field(
+        False,
+        description="when the model's first step is reads whose results are tables or facts, stream "
+        "them at once (as text) while the model writes its summary; the reply then shows them as parts "
+        "(off by default until the channels' tests expect data before the summary's deltas)",
+    )
 
 
 @dataclass
@@ -74,6 +80,7 @@ class _Round:
     invalid: int = 0
     results: list[ToolResult] = field(default_factory=list)
     failures: dict[str, ErrorPart] = field(default_factory=dict)  # tool name -> its last failed run
+    early: list[str] = field(default_factory=list)  # data to stream before the next model call
 
     def person_errors(self) -> list[ErrorPart]:
         """Failed runs the person must see whatever the model says, unless the same tool later
@@ -119,7 +126,7 @@ class ModelLoop:
         )
         state = _Round(messages=list(fitted.messages), new_messages=[user_message])
         answer = ""
-        for _round in range(self.settings.max_tool_rounds):
+        for round_ in range(self.settings.max_tool_rounds):
             response: LLMResponse | None = None
             async for event in self._call(state.messages, schemas, model):
                 if isinstance(event, Delta):
@@ -130,7 +137,11 @@ class ModelLoop:
             if not response.tool_calls:
                 answer = response.content.strip()
                 break
-            if await self._tool_round(turn, response, state):
+            stop = await self._tool_round(turn, response, state)
+            if round_ == 0 and self.settings.data_first and state.early:
+                yield Delta("\n\n".join(state.early) + "\n\n")
+            state.early.clear()
+            if stop:
                 break
         else:
             log.info(
@@ -195,9 +206,30 @@ class ModelLoop:
         inv = await self.invoker.invoke(turn, call.name, call.arguments, call.argument_error)
         if inv.result is not None:
             state.results.append(inv.result)
+            state.early.extend(_shown_early(inv.result.parts))
             state.failures.pop(call.name, None)
         if inv.failed_run and not inv.no_op:
             state.failures[call.name] = inv.person_error()
         if inv.record.error and inv.pending is None and inv.result is None:
             state.invalid += 1
         return inv.for_model()
+
+
+EARLY_ROWS = 20
+"At most this many rows of a table are streamed early; the reply's own table part shows them all."
+
+
+def _shown_early(parts: list[Part]) -> list[str]:
+    """A read's tables and facts as plain text, to stream before the model has read them: the data
+    is often the answer to a listing or status question, and the person need not wait for the summary.
+    (A `Delta` carries text only; the final reply replaces it with the rendered parts.)"""
+    out = []
+    for part in parts:
+        if isinstance(part, TablePart):
+            shown = part.model_copy(
+                update={"rows": part.rows[:EARLY_ROWS], "total": part.total or len(part.rows)}
+            )
+            out.append(render_plain(shown))
+        elif isinstance(part, FactsPart):
+            out.append(render_plain(part))
+    return out

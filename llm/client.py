@@ -19,12 +19,14 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import Any, TypeVar
 
+import httpx
 import ollama
+import orjson
 from pydantic import BaseModel, Field, model_validator
 
 from llm.errors import LLMError, ModelWithoutTools, translate_error
 from llm.schema import tool_names
-from llm.settings import LLMSettings
+from llm.settings import LLMSettings, http_limits, http_timeout
 from llm.toolcalls import LLMToolCall, normalize_tool_calls, split_text_tool_calls, strip_thinking
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,8 @@ _T = TypeVar("_T")
 
 META_TIMEOUT = 15.0
 "Upper bound in seconds for the small metadata calls (/api/tags, /api/show, /api/version)."
+TOOL_CACHE_SIZE = 256
+"Tool schemas whose wire form is kept (the catalogue has a few dozen)."
 HELD_PREFIXES = ("{", "[", "```", "<tool_call>", "<|python_tag|>", "<function=", "[TOOL_CALLS]")
 "A reply starting like this may be a tool call printed as text: hold it back from the stream."
 
@@ -183,7 +187,10 @@ class OllamaChat:
     def __init__(self, settings: LLMSettings, *, client: ollama.AsyncClient | None = None) -> None:
         self.settings = settings
         self._owns_client = client is None
-        self._client = client or ollama.AsyncClient(host=settings.host, timeout=settings.timeout)
+        self._tools: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._client = client or ollama.AsyncClient(
+            host=settings.host, timeout=http_timeout(settings), limits=http_limits(settings)
+        )
 
     @property
     def model(self) -> str:
@@ -227,15 +234,33 @@ class OllamaChat:
             "keep_alive": self.settings.keep_alive,
         }
         if tools:
-            body["tools"] = [
-                ollama.Tool.model_validate(t).model_dump(exclude_none=True, by_alias=True) for t in tools
-            ]
+            body["tools"] = [self._wire_tool(t) for t in tools]
         if self.settings.think is not None:
             body["think"] = self.settings.think
         return body
 
+    def _wire_tool(self, tool: dict[str, Any]) -> dict[str, Any]:
+        """A tool schema as the client's `Tool` model shapes it, once per schema object: the catalogue
+        builds each tool's schema once, and validating ~8 of them on every call cost more than the rest
+        of building the request."""
+        cached = self._tools.get(id(tool))
+        if cached is not None and cached[0] is tool:
+            return cached[1]
+        if len(self._tools) >= TOOL_CACHE_SIZE:
+            self._tools.clear()
+        wire = ollama.Tool.model_validate(tool).model_dump(exclude_none=True, by_alias=True)
+        self._tools[id(tool)] = (tool, wire)
+        return wire
+
     def _error(self, exc: BaseException, model: str) -> LLMError:
-        error = translate_error(exc, host=self.host, model=model, timeout=self.settings.timeout)
+        if isinstance(exc, httpx.PoolTimeout):  # our own pool is full: the model is not down, just busy
+            error = LLMError(
+                f"All {self.settings.max_connections} connections to Ollama were busy for "
+                f"{self.settings.pool_timeout:g} s",
+                "raise llm.max_connections (LLM_MAX_CONNECTIONS) or llm.pool_timeout",
+            )
+        else:
+            error = translate_error(exc, host=self.host, model=model, timeout=self.settings.timeout)
         log.warning("ollama call failed: %s (%s)", error.message, type(exc).__name__)
         return error
 
@@ -248,7 +273,7 @@ class OllamaChat:
             body = self._body(messages, tools, name, stream=False)
             async with asyncio.timeout(self.settings.timeout):
                 reply = await self._client._request(
-                    TolerantChatResponse, "POST", "/api/chat", json=body, stream=False
+                    TolerantChatResponse, "POST", "/api/chat", content=orjson.dumps(body), stream=False
                 )
         except Exception as exc:
             raise self._error(exc, name) from exc
@@ -277,7 +302,7 @@ class OllamaChat:
             started = loop.time()
             async with asyncio.timeout(remaining):
                 parts = await self._client._request(
-                    TolerantChatResponse, "POST", "/api/chat", json=body, stream=True
+                    TolerantChatResponse, "POST", "/api/chat", content=orjson.dumps(body), stream=True
                 )
             remaining -= loop.time() - started
             while True:
