@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .alerts import alert_ticker
 from .auth import Caller, set_session_cookies
 from .config import SimulatorConfig
 from .context import JSON, Ctx
@@ -156,6 +157,8 @@ def create_app(config: SimulatorConfig) -> web.Application:
     # The seeded inventory lives as long as the app: keep it out of the cyclic GC's full sweeps.
     gc.collect()
     gc.freeze()
+    if config.alert_every > 0:
+        app.cleanup_ctx.append(alert_ticker(app[STATE_KEY], config.alert_every))
     app.router.add_post("/login", login_handler)
     app.router.add_post("/logout", logout_handler)
     if config.test_hooks:

@@ -20,6 +20,7 @@ class SimulatorConfig(BaseModel):
     lockout_failures: int = Field(3, ge=0, description="failed logins before the account locks; 0 = off")
     lockout_seconds: float = Field(1800.0, ge=0)
     test_hooks: bool = True
+    alert_every: float = Field(0.0, ge=0, description="seconds between simulated alerts; 0 = none")
 
     @field_validator("objects")
     @classmethod

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from . import actions, analytics, crud, inventory, logs, system
+from . import actions, alerts, analytics, crud, inventory, logs, system
 from .context import Ctx
 from .crud import SINGLETON_TYPES
 from .errors import method_not_allowed
@@ -62,6 +62,8 @@ ROUTES: tuple[Route, ...] = (
     Route(_r("user-token"), {"GET": system.token_list, "POST": system.token_create}),
     Route(_r(f"user-token/{UUID}"), {"GET": system.token_get, "DELETE": system.token_delete}),
     Route(_r("useraccount"), {"GET": system.useraccount_get, "PUT": system.useraccount_put}),
+    Route(_r("simulator/alerts"), {"POST": alerts.create_alert}),
+    Route(_r(f"simulator/alerts/{UUID}"), {"DELETE": alerts.clear_alert}),
     Route(_r("analytics/logs"), {"GET": logs.get_logs}),
     Route(_r("analytics/metric_id"), {"GET": analytics.get_metric_ids}),
     Route(_r("analytics/metrics/collection"), {"POST": analytics.post_collection}),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from avi.client import AviClient
 from avi.models import Window
+from avi.operations.alerts import AlertOps
 from avi.operations.analytics import DEFAULT_METRICS, AnalyticsOps
 from avi.operations.certificates import CertificateOps
 from avi.operations.events import EventOps
@@ -42,6 +43,7 @@ class AviOperations:
         self.events = EventOps(client)
         self.objects = ObjectOps(client)
         self.generic = GenericOps(client)
+        self.alerts = AlertOps(client)
 
 
 __all__ = [

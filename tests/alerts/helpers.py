@@ -1,0 +1,40 @@
+"""Shared pieces of the alert tests: raising and clearing alerts on the simulator, engines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from avi.operations import AviOperations
+from bot.alerts import AlertEngine, AlertSettings, AlertStore, MemoryPoster
+from tests.conftest import RunningSim
+
+
+def names(sim: RunningSim, obj_type: str = "virtualservice") -> list[str]:
+    """Names of the admin tenant's objects of a type (what the default client sees)."""
+    store = sim.state.store
+    return sorted(
+        str(o["name"]) for o in store.objects[obj_type].values() if store.tenant_of[o["uuid"]] == "admin"
+    )
+
+
+async def raise_alert(
+    ops: AviOperations, obj_name: str, level: str = "ALERT_HIGH", **extra: Any
+) -> dict[str, Any]:
+    body = {"level": level, "obj_name": obj_name, "summary": f"{obj_name} is down", "reason": "pool_down"}
+    created: dict[str, Any] = await ops.client.post("/api/simulator/alerts", json={**body, **extra})
+    return created
+
+
+async def clear_alert(ops: AviOperations, uuid: str) -> None:
+    await ops.client.delete(f"/api/simulator/alerts/{uuid}")
+
+
+def settings(*routes: dict[str, Any], **options: Any) -> AlertSettings:
+    return AlertSettings.model_validate({"routes": list(routes), **options})
+
+
+def engine(
+    ops: AviOperations, store: AlertStore, poster: MemoryPoster, alert_settings: AlertSettings, **kw: Any
+) -> AlertEngine:
+    posters = {"slack": poster, "teams": poster}
+    return AlertEngine(ops.alerts, store, posters, alert_settings, **kw)
