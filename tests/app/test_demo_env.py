@@ -57,7 +57,9 @@ async def test_chat_demo_ignores_avi_environment() -> None:
     stderr = err.decode()
     assert proc.returncode == 0, stderr
     (reply,) = [json.loads(line) for line in out.decode().splitlines() if line.startswith("{")]
-    assert reply["tool_calls"] == [{"name": "list_virtual_services", "arguments": {"limit": 50}, "ok": True}]
+    assert reply["tool_calls"] == [
+        {"name": "list_virtual_services", "arguments": {"limit": 50, "page": 1}, "ok": True}
+    ]
     assert not [p for p in reply["parts"] if p["kind"] == "error"], reply
     table = next(p for p in reply["parts"] if p["kind"] == "table")
     assert table["rows"], reply
