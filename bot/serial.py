@@ -104,9 +104,7 @@ class KeyedLock:
         assert self.redis is not None
         deadline = time.monotonic() + self.blocking_timeout
         while True:
-            taken = await self.redis.eval(
-                _ACQUIRE, 1, name, self._token, str(int(self.timeout * 1000))
-            )
+            taken = await self.redis.eval(_ACQUIRE, 1, name, self._token, str(int(self.timeout * 1000)))
             if taken:
                 return True
             if time.monotonic() >= deadline:

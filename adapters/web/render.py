@@ -1,7 +1,8 @@
 """Reply parts -> HTML fragments for the chat page.
 
-Everything a user, the model or the controller wrote is data: the templates autoescape, and the small
-Markdown subset is applied *after* escaping, so only tags added here can ever reach the browser.
+Everything a user, the model or the controller wrote is data: the templates autoescape, and Markdown is
+parsed with raw HTML off and then sanitised to a short list of tags, so only tags allowed here can ever
+reach the browser.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, assert_never
 
+import nh3
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup, escape
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 from bot.text import fmt_number
 from bot.types import (
@@ -44,85 +47,69 @@ def make_env() -> Environment:
     return env
 
 
-# -- a small, safe Markdown ----------------------------------------------------------------------
+# -- Markdown: a maintained parser, then a sanitiser ---------------------------------------------
+#
+# markdown-it-py parses (CommonMark, plus GFM tables and strikethrough) with raw HTML off, so whatever
+# the model, a user or the controller wrote comes out as text; nh3 (ammonia) then keeps only the tags
+# listed here, with no attributes but a column's alignment class. Links, images, autolinks and link
+# reference definitions are switched off in the parser and show as the text that was written: an
+# answer is built from controller data that anyone with write access may have named, and a clickable
+# or auto-loaded address in it is a way to send a reader (or their data) elsewhere. Headings start at
+# <h2> (the page has the one <h1>), tables scroll inside a focusable region, and text is escaped as
+# the templates escape it (& < > " as entities).
 
-_FENCE = re.compile(r"^```[\w+-]*\n(.*?)^```[ \t]*$", re.S | re.M)
-_CODE = re.compile(r"`([^`\n]+)`")
-_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
-_ITALIC = re.compile(r"(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])")
-_BULLET = re.compile(r"^\s*[-*•]\s+(.*)$")
-_NUMBERED = re.compile(r"^\s*\d+[.)]\s+(.*)$")
-_HEADING = re.compile(r"^#{1,6}\s+(.*)$")
-
-
-def _inline(text: str) -> str:
-    """Escape, then allow `code`, **bold** and _italic_ (never inside code)."""
-    codes: list[str] = []
-
-    def stash(m: re.Match[str]) -> str:
-        codes.append(f"<code>{m.group(1)}</code>")
-        return f"\x00{len(codes) - 1}\x00"
-
-    html = _CODE.sub(stash, str(escape(text)))
-    html = _BOLD.sub(r"<strong>\1</strong>", html)
-    html = _ITALIC.sub(r"<em>\2</em>", html)
-    return re.sub(r"\x00(\d+)\x00", lambda m: codes[int(m.group(1))], html)
+_MD_TAGS = frozenset(
+    {"p", "br", "strong", "em", "s", "code", "pre", "blockquote", "hr", "ul", "ol", "li"}
+    | {"h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td"}
+)
+_ALIGN = frozenset({"align-left", "align-center", "align-right"})
+_MD_CLASSES = {"th": _ALIGN, "td": _ALIGN}
+_TABLE_WRAP = '<div class="table-wrap" tabindex="0" role="region" aria-label="Table">'
+_TEXT_OR_TAG = re.compile(r"(<[^>]*>)")
 
 
-def _block(lines: list[str]) -> str:
-    """Lines of one paragraph: runs of list items become lists, other lines join with <br>."""
-    out: list[str] = []
-    text: list[str] = []
-    items: list[str] = []
-    kind = ""
+def _md_parser() -> MarkdownIt:
+    parser = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False, "typographer": False})
+    parser.enable(["table", "strikethrough"])
+    parser.disable(["link", "image", "autolink", "reference", "html_inline", "html_block"])
 
-    def flush_text() -> None:
-        if text:
-            out.append("<p>" + "<br>".join(text) + "</p>")
-            text.clear()
+    def heading(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+        level = min(int(tokens[idx].tag[1]) + 1, 6)
+        return f"<h{level}>" if tokens[idx].nesting == 1 else f"</h{level}>"
 
-    def flush_list() -> None:
-        nonlocal kind
-        if items:
-            out.append(f"<{kind}>" + "".join(f"<li>{i}</li>" for i in items) + f"</{kind}>")
-            items.clear()
-        kind = ""
+    def cell(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+        token = tokens[idx]
+        style = str(token.attrGet("style") or "")
+        align = style.removeprefix("text-align:") if style.startswith("text-align:") else ""
+        return f'<{token.tag} class="align-{align}">' if align else f"<{token.tag}>"
 
-    for line in lines:
-        bullet, numbered = _BULLET.match(line), _NUMBERED.match(line)
-        match = bullet or numbered
-        if match:
-            flush_text()
-            this = "ul" if bullet else "ol"
-            if kind and kind != this:
-                flush_list()
-            kind = this
-            items.append(_inline(match.group(1)))
-            continue
-        flush_list()
-        heading = _HEADING.match(line)
-        text.append(f"<strong>{_inline(heading.group(1))}</strong>" if heading else _inline(line))
-    flush_text()
-    flush_list()
-    return "".join(out)
+    def line_break(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+        return "<br>"
+
+    for name in ("heading_open", "heading_close"):
+        parser.add_render_rule(name, heading)
+    for name in ("th_open", "td_open"):
+        parser.add_render_rule(name, cell)
+    for name in ("softbreak", "hardbreak"):
+        parser.add_render_rule(name, line_break)
+    return parser
+
+
+_MD = _md_parser()
 
 
 def markdown(source: str) -> Markup:
-    """The Markdown subset the assistant writes, as safe HTML (escape first, then format)."""
-    source = source.replace("\r\n", "\n").strip("\n")
-    html: list[str] = []
-    pos = 0
-    for fence in _FENCE.finditer(source):
-        html.append(_paragraphs(source[pos : fence.start()]))
-        html.append(f"<pre><code>{escape(fence.group(1).rstrip())}</code></pre>")
-        pos = fence.end()
-    html.append(_paragraphs(source[pos:]))
-    return Markup("".join(html))
-
-
-def _paragraphs(text: str) -> str:
-    blocks = re.split(r"\n\s*\n", text.strip("\n"))
-    return "".join(_block(b.split("\n")) for b in blocks if b.strip())
+    """The assistant's Markdown as safe HTML: parsed (raw HTML as text), sanitised, tables scrollable."""
+    html = _MD.render(source.replace("\r\n", "\n"))
+    html = nh3.clean(html, tags=set(_MD_TAGS), attributes={}, allowed_classes=_MD_CLASSES, link_rel=None)
+    parts = _TEXT_OR_TAG.split(html)
+    for i in range(0, len(parts), 2):  # text between tags: quotes as the templates write them
+        parts[i] = parts[i].replace('"', "&#34;")
+    html = "".join(parts)
+    html = html.replace("\n</code></pre>", "</code></pre>")
+    html = re.sub(r">\n+(?=<)", ">", html).strip()  # the parser's layout newlines between tags
+    html = html.replace("<table>", _TABLE_WRAP + "<table>").replace("</table>", "</table></div>")
+    return Markup(html)
 
 
 # -- numbers and times ---------------------------------------------------------------------------

@@ -70,6 +70,7 @@ OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 OPEN_PREFIXES = ("/static/",)
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 SCRIPT_SESSION = "api"  # the session id of scripts (cookie-less /api requests)
+STALE_PAGE = "This page is out of date; reload to continue."  # the page's CSRF refusal (/htmx)
 _USER_RE = re.compile(r"^[\w.@+\-=\\ ]{1,128}$")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -455,12 +456,17 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
     except BadBody as exc:
         return _with_cookie(guard, refusal(request, 400, str(exc)), issue)
     if not csrf_ok:
+        # The page's own requests (/htmx) fail so when the page outlived its session (a restart with a
+        # new secret, an expired cookie): the person is told what to do, and the page keeps the draft.
+        stale = request.path.startswith("/htmx/")
         return _with_cookie(
             guard,
             refusal(
                 request,
                 403,
-                "Missing or invalid CSRF token: reload the page, or send the X-CSRF-Token header "
+                STALE_PAGE
+                if stale
+                else "Missing or invalid CSRF token: reload the page, or send the X-CSRF-Token header "
                 "from GET /api/session (or send JSON without a session cookie).",
             ),
             issue,

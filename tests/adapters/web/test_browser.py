@@ -146,3 +146,148 @@ async def test_answer_streams_into_the_page(make: MakeAgent, fake: FakeOllama, o
                 await browser.close()
     finally:
         await server.close()
+
+
+# Words of a table cell that the browser laid out on more than one line (a word broken mid-way).
+BROKEN_WORDS = """root => {
+    const broken = [];
+    for (const td of root.querySelectorAll("td")) {
+        const walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const re = /\\S+/g;
+            let m;
+            while ((m = re.exec(node.data))) {
+                const range = document.createRange();
+                range.setStart(node, m.index);
+                range.setEnd(node, m.index + m[0].length);
+                const lines = new Set(Array.from(range.getClientRects(), r => Math.round(r.top)));
+                if (lines.size > 1) { broken.push(m[0]); }
+            }
+        }
+    }
+    return broken;
+}"""
+
+
+async def test_tables_on_a_phone(server: TestServer) -> None:
+    """390x844: no cell breaks a word (`10.200.0.1:443` stays whole), the wide table scrolls sideways
+    inside its focusable region (keys too) with a visible cue, and a long answer shows from its start."""
+    need_chromium()
+    from playwright.async_api import async_playwright, expect
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            page = await browser.new_page(
+                viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+            )
+            page.set_default_timeout(TIMEOUT_MS)
+            await page.goto(str(server.make_url("/")))
+            await expect(page.locator("#mode")).to_contain_text("Command mode")
+            await page.locator("#message").fill("vs list")
+            await page.locator("#message").press("Enter")
+            answer = page.locator(".turn.assistant:not(.streaming)").last
+            await expect(answer.locator("table")).to_be_visible()
+
+            # The answer is taller than the view: its start is in view, not its end.
+            top = await page.evaluate(
+                """() => {
+                    const c = document.getElementById("conversation").getBoundingClientRect();
+                    const turns = document.querySelectorAll(".turn.assistant");
+                    const a = turns[turns.length - 1].getBoundingClientRect();
+                    return [a.top - c.top, a.height, c.height];
+                }"""
+            )
+            assert top[1] > top[2], top  # a long answer indeed
+            assert 0 <= top[0] < 40, top
+
+            assert await answer.evaluate(BROKEN_WORDS) == []
+            heights = await answer.locator("tbody td").evaluate_all(
+                "tds => tds.map(td => td.getBoundingClientRect().height)"
+            )
+            assert max(heights) < 2 * min(heights), heights  # one line a row, not a tower of fragments
+
+            wrap = answer.locator(".table-wrap")
+            sizes = await wrap.evaluate("w => [w.scrollWidth, w.clientWidth]")
+            assert sizes[0] > sizes[1] + 100, sizes  # wider than the phone: it scrolls
+            await expect(answer.locator(".scroll-hint")).to_be_visible()
+            await expect(wrap).to_have_attribute("tabindex", "0")
+            await wrap.focus()
+            await page.keyboard.press("ArrowRight")
+            await page.keyboard.press("ArrowRight")
+            await page.wait_for_function("w => w.scrollLeft > 0", arg=await wrap.element_handle())
+
+            await page.screenshot(path=str(ARTIFACTS / "browser-phone.png"))
+        finally:
+            await browser.close()
+
+
+async def test_a_stale_page_says_so_and_keeps_the_draft(server: TestServer) -> None:
+    """A page whose CSRF token no longer matches its session (a restart, an expired cookie): sending
+    says "This page is out of date; reload to continue", keeps what was typed, and after the reload
+    the draft is still there and goes through."""
+    need_chromium()
+    from playwright.async_api import async_playwright, expect
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 860})
+            page.set_default_timeout(TIMEOUT_MS)
+            await page.goto(str(server.make_url("/")))
+            await expect(page.locator("#mode")).to_contain_text("Command mode")
+            await page.evaluate("""document.body.setAttribute("hx-headers", '{"X-CSRF-Token": "stale"}')""")
+            box = page.locator("#message")
+            await box.fill("vs list")
+            await box.press("Enter")
+            notice = page.locator("#notice")
+            await expect(notice).to_have_text("This page is out of date; reload to continue. Reload")
+            await expect(notice).not_to_contain_text("CSRF")
+            await expect(box).to_have_value("vs list")
+            await notice.get_by_role("button", name="Reload").click()
+            await expect(page.locator("#welcome")).to_be_visible()
+            await expect(page.locator("#message")).to_have_value("vs list")
+            await page.locator("#message").press("Enter")
+            await expect(page.locator(".turn.assistant:not(.streaming) table")).to_be_visible()
+            await expect(page.locator("#message")).to_have_value("")
+            await expect(page.locator("#notice")).to_be_hidden()
+        finally:
+            await browser.close()
+
+
+async def test_stop_ends_a_streaming_answer(make: MakeAgent, fake: FakeOllama) -> None:  # noqa: F811
+    """Stop closes the answer's stream: the words so far stay, nothing more arrives, the input has focus."""
+    need_chromium()
+    from playwright.async_api import async_playwright, expect
+
+    env = await make(fake.url, access=WEB_ACCESS)
+    server = TestServer(build_app(env.agent), host="127.0.0.1")
+    await server.start_server()
+    words = " ".join(f"word{i}" for i in range(60))
+    fake.script(Reply.say(words, chunk_delay=0.1))
+    try:
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+            try:
+                page = await browser.new_page(viewport={"width": 1280, "height": 860})
+                page.set_default_timeout(TIMEOUT_MS)
+                await page.goto(str(server.make_url("/")))
+                await expect(page.locator("#mode")).to_contain_text("LLM")
+                await page.locator("#message").fill("tell me a lot")
+                await page.locator("#message").press("Enter")
+                partial = page.locator(".streaming .stream-text")
+                await expect(partial).to_contain_text("word3")
+                await page.get_by_role("button", name="Stop").click()
+                stopped = page.locator(".turn.assistant.stopped")
+                await expect(stopped).to_contain_text("stopped")
+                await expect(page.locator(".streaming")).to_have_count(0)
+                await expect(page.locator("#message")).to_be_focused()
+                shown = await stopped.locator(".stream-text").text_content()
+                await page.wait_for_timeout(600)
+                assert await stopped.locator(".stream-text").text_content() == shown
+                assert shown
+                assert "word59" not in shown
+            finally:
+                await browser.close()
+    finally:
+        await server.close()
