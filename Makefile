@@ -64,7 +64,7 @@ bench: install redis
 # The README's first command: a working assistant in the browser, no Ollama or Redis needed.
 demo: install-run
 	@echo "avibot demo: open http://127.0.0.1:8080 (Ctrl+C to stop)"
-	$(BIN)/avibot serve --demo
+	$(BIN)/avibot serve --demo --alert-every 120
 
 # The Slack app manifest (HTTP mode) to paste: SLACK_PUBLIC_URL=https://bot.example.com make slack-manifest
 slack-manifest: install-run

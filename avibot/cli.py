@@ -47,6 +47,13 @@ def _sim_parser(sub: argparse._SubParsersAction) -> None:
         "--session-timeout", type=float, default=900.0, help="idle seconds before a session expires"
     )
     p.add_argument("--version", dest="api_version", default=None, help="controller version to report")
+    p.add_argument(
+        "--alert-every",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="raise a realistic alert this often (a pool member down, then back); 0 = never",
+    )
 
 
 def _check_parser(sub: argparse._SubParsersAction) -> None:
@@ -76,6 +83,7 @@ def _run_sim(args: argparse.Namespace) -> int:
         "pools": args.pools,
         "seed": args.seed,
         "session_timeout": args.session_timeout,
+        "alert_every": args.alert_every,
     }
     if args.api_version:
         options["version"] = args.api_version

@@ -17,6 +17,7 @@ from adapters.teams.settings import TeamsSettings
 from adapters.web.settings import WebSettings
 from avi.settings import AviSettings
 from bot.agent import AgentSettings
+from bot.alerts.settings import AlertSettings
 from bot.history import HistorySettings
 from bot.permissions import AccessSettings
 from bot.sqlite import StateSettings
@@ -74,6 +75,12 @@ class StateSection(EnvFirstSettings, StateSettings):
     model_config = SettingsConfigDict(env_prefix="AVIBOT_", extra="forbid")
 
 
+class AlertSection(EnvFirstSettings, AlertSettings):
+    """The `alerts` section; the webhook secret may come from AVIBOT_ALERT_WEBHOOK_SECRET."""
+
+    model_config = SettingsConfigDict(env_prefix="AVIBOT_ALERT_", extra="forbid")
+
+
 class Settings(BaseModel):
     """Every section of the configuration, validated."""
 
@@ -91,6 +98,7 @@ class Settings(BaseModel):
     teams: TeamsSettings = Field(default_factory=TeamsSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     state: StateSettings = Field(default_factory=lambda: StateSection())
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     def require_avi(self) -> AviSettings:
         """The controller settings, or a ConfigError naming each one that is missing."""
@@ -113,6 +121,7 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "teams": TeamsSettings,
     "web": WebSection,
     "state": StateSection,
+    "alerts": AlertSection,
 }
 # Sections whose fields environment variables override (the others are maps or tuning, file only).
 _ENV_PREFIX = {
@@ -125,6 +134,7 @@ _ENV_PREFIX = {
     "slack": "SLACK_",
     "teams": "TEAMS_",
     "state": "AVIBOT_",
+    "alerts": "AVIBOT_ALERT_",
 }
 
 

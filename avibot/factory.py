@@ -21,6 +21,10 @@ from avi.settings import AviSettings
 from avibot.config import Settings
 from avisim import SimulatorConfig, create_app
 from bot.agent import Agent
+from bot.alerts.service import AlertService
+from bot.alerts.settings import AlertRoute, AlertSettings
+from bot.alerts.sqlite_store import SQLiteAlertStore
+from bot.alerts.store import AlertStore, MemoryAlertStore, RedisAlertStore
 from bot.audit import AuditLog, MemoryAuditLog, RedisAuditLog
 from bot.dedup import channel_guards
 from bot.entities import EntityIndex
@@ -55,6 +59,7 @@ class Runtime:
     llm_mode: str
     store: str
     redis: Any = None  # the shared redis.asyncio client when REDIS_URL is set (channels de-dup with it)
+    alerts: AlertService | None = None  # controller alerts to chat threads, when alerts.routes is set
     stack: AsyncExitStack = field(repr=False, default_factory=AsyncExitStack)
 
     @property
@@ -65,10 +70,16 @@ class Runtime:
         await self.stack.aclose()
 
 
-async def start_demo_controller(stack: AsyncExitStack, objects: int = DEMO_OBJECTS) -> AviSettings:
+DEMO_FEED = AlertRoute(to="web:demo")
+DEMO_POLL_SECONDS = 5.0
+
+
+async def start_demo_controller(
+    stack: AsyncExitStack, objects: int = DEMO_OBJECTS, alert_every: float = 0.0
+) -> AviSettings:
     """A simulator in this process on a free loopback port, with a throwaway password."""
     password = secrets.token_urlsafe(12)
-    app = create_app(SimulatorConfig(objects=objects, seed=1, password=password))
+    app = create_app(SimulatorConfig(objects=objects, seed=1, password=password, alert_every=alert_every))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     stack.push_async_callback(runner.cleanup)
@@ -133,11 +144,22 @@ async def start_model_status(
     return llm, status, banner
 
 
-async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool = True) -> Runtime:
+def demo_alerts(settings: AlertSettings) -> AlertSettings:
+    """The demo shows its alerts on the page (web:demo) when no route is configured, polled more often
+    than the default (a poll_seconds set in the config or environment is kept)."""
+    if settings.routes:
+        return settings
+    poll = DEMO_POLL_SECONDS if "poll_seconds" not in settings.model_fields_set else settings.poll_seconds
+    return settings.model_copy(update={"routes": (DEMO_FEED,), "poll_seconds": poll})
+
+
+async def build_runtime(
+    settings: Settings, *, demo: bool = False, use_llm: bool = True, alert_every: float = 0.0
+) -> Runtime:
     stack = AsyncExitStack()
     try:
         if demo:
-            avi_settings = await start_demo_controller(stack)
+            avi_settings = await start_demo_controller(stack, alert_every=alert_every)
             controller = f"demo simulator at {avi_settings.base_url}"
         else:
             avi_settings = settings.require_avi()
@@ -147,6 +169,7 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
 
         shared: Any = None
         sqlite: SQLiteStores | None = None
+        alert_store: AlertStore = MemoryAlertStore()
         history: ConversationStore
         pending: PendingStore
         audit: AuditLog
@@ -167,6 +190,7 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
             audit = RedisAuditLog(shared, prefix=prefix)
             transcript = RedisTranscriptStore(shared, ttl_seconds=ttl, prefix=prefix)
             parked = RedisParkedQuestions(shared, prefix=prefix)  # a page's stream may land on any replica
+            alert_store = RedisAlertStore(shared, prefix=f"{prefix}alerts:")
             store = "redis"
         elif demo:
             history = MemoryConversationStore(
@@ -187,6 +211,7 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
             stack.push_async_callback(sqlite.aclose)
             history, pending, audit = sqlite.history, sqlite.pending, sqlite.audit
             transcript = SQLiteTranscriptStore(sqlite.db, ttl_seconds=ttl)
+            alert_store = await SQLiteAlertStore.open(sqlite.db)
             store = f"SQLite at {sqlite.path} (one replica only: several replicas need REDIS_URL)"
 
         observers = Observers()
@@ -210,13 +235,24 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
             model_status=model_status,
             entities=entities,
         )
+        alert_settings = demo_alerts(settings.alerts) if demo else settings.alerts
+        alerts = None
+        if alert_settings.enabled:
+            alerts = AlertService(ops.alerts, alert_store, alert_settings, observers=observers)
+            stack.push_async_callback(alerts.aclose)  # the poller stops before the client closes
         deduper, locks = channel_guards(shared, prefix=settings.redis.prefix, ttl_seconds=DEDUP_SECONDS)
         if sqlite is not None:
             deduper = sqlite.deduper
         return Runtime(
             agent=agent,
             turns=Turns(
-                agent, deduper=deduper, locks=locks, observers=observers, transcript=transcript, parked=parked
+                agent,
+                deduper=deduper,
+                locks=locks,
+                observers=observers,
+                transcript=transcript,
+                parked=parked,
+                alerts=alerts,
             ),
             observers=observers,
             client=client,
@@ -224,6 +260,7 @@ async def build_runtime(settings: Settings, *, demo: bool = False, use_llm: bool
             llm_mode=llm_mode,
             store=store,
             redis=shared,
+            alerts=alerts,
             stack=stack,
         )
     except BaseException:

@@ -26,6 +26,7 @@ from adapters.web.http import json_api, ok
 from adapters.web.openapi import RouteDoc, document
 from avi.client import AviClient
 from avi.errors import AviError
+from bot.alerts.service import PollerHealth
 from llm.client import OllamaChat
 from llm.settings import LLMSettings
 
@@ -45,6 +46,7 @@ class HealthResponse(BaseModel):
     mode: Literal["llm", "command"]
     store: str
     checks: dict[str, Check]
+    alerts: PollerHealth | None = None  # the alert poller, when alerts are routed
 
 
 class ReadyResponse(BaseModel):
@@ -62,7 +64,9 @@ class HealthChecker:
         redis_url: str | None,
         mode: Callable[[], str],
         store: str,
+        alerts: Callable[[], PollerHealth | None] = lambda: None,
     ) -> None:
+        self._alerts = alerts
         self.client = client
         self.llm = OllamaChat(llm)
         self.redis: Any = None
@@ -130,7 +134,9 @@ class HealthChecker:
         checks = {"avi": avi, "ollama": ollama, "redis": redis}
         self._remember(avi, redis)
         mode: Literal["llm", "command"] = "llm" if self._mode() == "llm" else "command"
-        return HealthResponse(status=status, mode=mode, store=self.store, checks=checks)
+        return HealthResponse(
+            status=status, mode=mode, store=self.store, checks=checks, alerts=self._alerts()
+        )
 
     async def ready(self) -> ReadyResponse:
         """The cached verdict while it is fresh, else a new one."""

@@ -17,6 +17,7 @@ from prometheus_client import (
 )
 
 from avi.client import RequestEvent
+from bot.alerts.events import AlertMuted, AlertPollFinished, AlertPosted, AlertPostFailed
 from bot.events import ActionEvent, Event, ModelCalled, ModelStatusChanged, Observers, ToolCalled, TurnEnded
 
 TURN_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120)
@@ -61,6 +62,33 @@ class Metrics:
             ["event", "outcome"], registry=r,
         )  # fmt: skip
 
+        self.alerts_seen = Counter(
+            "avibot_alerts_seen", "Controller alerts new to the poller (or pushed to the webhook)", registry=r
+        )
+        self.alerts_posted = Counter(
+            "avibot_alerts_posted",
+            "Alert messages sent, by platform and kind (root, grouped, digest, digest_update, resolved)",
+            ["platform", "kind"], registry=r,
+        )  # fmt: skip
+        self.alert_post_errors = Counter(
+            "avibot_alert_post_errors", "Alert messages a platform refused (retried)", ["platform", "kind"],
+            registry=r,
+        )  # fmt: skip
+        self.alerts_muted = Counter(
+            "avibot_alerts_muted", "New alerts not posted because their object is muted", ["platform"],
+            registry=r,
+        )  # fmt: skip
+        self.alert_polls = Counter(
+            "avibot_alert_polls", "Reads of the controller's alerts", ["ok"], registry=r
+        )
+        self.alert_poll_seconds = Histogram(
+            "avibot_alert_poll_seconds", "One alert poll", buckets=REQUEST_BUCKETS, registry=r
+        )
+        self.alert_last_poll = Gauge(
+            "avibot_alert_last_success_timestamp_seconds", "When the alert poller last read the controller",
+            registry=r,
+        )  # fmt: skip
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
@@ -87,6 +115,23 @@ class Metrics:
                 self.pending.labels(event=event.event, outcome=event.outcome.value).inc()
             case ModelStatusChanged():
                 self.llm_up.set(1 if event.up else 0)
+            case _:
+                self._observe_alert(event)
+
+    def _observe_alert(self, event: object) -> None:
+        match event:
+            case AlertPosted():
+                self.alerts_posted.labels(platform=event.platform, kind=event.kind).inc()
+            case AlertPostFailed():
+                self.alert_post_errors.labels(platform=event.platform, kind=event.kind).inc()
+            case AlertMuted():
+                self.alerts_muted.labels(platform=event.platform).inc()
+            case AlertPollFinished():
+                self.alert_polls.labels(ok=str(event.ok).lower()).inc()
+                self.alert_poll_seconds.observe(event.seconds)
+                self.alerts_seen.inc(event.new)
+                if event.ok:
+                    self.alert_last_poll.set_to_current_time()
             case _:
                 pass
 

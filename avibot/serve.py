@@ -32,6 +32,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=None, help="port (default server.port, 8080; 0 = any free)")
     p.add_argument("--demo", action="store_true", help="use an in-process simulated controller")
     p.add_argument(
+        "--alert-every",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="with --demo: the simulator raises an alert this often (a pool member down, then back)",
+    )
+    p.add_argument(
         "--allow-remote",
         action="store_true",
         help="bind a non-loopback address even though no access token or trusted proxy is configured",
@@ -93,7 +100,7 @@ async def run_serve(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.demo:
         demo_access(settings)
-    runtime = await build_runtime(settings, demo=args.demo)
+    runtime = await build_runtime(settings, demo=args.demo, alert_every=args.alert_every)
     runner: web.AppRunner | None = None
     try:
         runner = web.AppRunner(create_server_app(runtime, settings))

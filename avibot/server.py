@@ -7,6 +7,7 @@ and subscribes /metrics to what the runtime's parts report.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from aiohttp import web
@@ -62,12 +63,30 @@ def create_server_app(runtime: Runtime, settings: Settings) -> web.Application:
     ]
     setup_health(
         app,
-        HealthChecker(runtime.client, settings.llm, settings.redis.url, lambda: runtime.mode, runtime.store),
-    )
+        HealthChecker(
+            runtime.client, settings.llm, settings.redis.url, lambda: runtime.mode, runtime.store,
+            alerts=runtime.turns.alert_health,
+        ),
+    )  # fmt: skip
+    if runtime.alerts is not None:
+        app.cleanup_ctx.append(_alert_poller(runtime))
     agent = runtime.agent  # the composition root may know it: the proxy checks roles as the core does
     setup_proxy(app, runtime.client, runtime.turns, agent.access_settings, agent.default_tenant)
     app.router.add_get("/metrics", metrics_handler)
     return app
+
+
+def _alert_poller(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Poll while the app runs: started once the platforms have registered their posters, stopped
+    before the runtime closes the controller client."""
+
+    async def poller(_app: web.Application) -> AsyncIterator[None]:
+        assert runtime.alerts is not None
+        runtime.alerts.start()
+        yield
+        await runtime.alerts.aclose()
+
+    return poller
 
 
 async def metrics_handler(request: web.Request) -> web.Response:

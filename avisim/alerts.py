@@ -12,8 +12,9 @@ top level, as the seeded alerts always had it (not a swagger field). Each event 
   `obj_type`): the object is looked up by name in every type visible to the caller's tenant; 201 with
   the alert. Same login and CSRF rules as every other write.
 - `DELETE /api/simulator/alerts/{uuid}`: the controller clears (deletes) it; 204.
-- `SimulatorConfig.alert_every` > 0: a background task raises one alert that often, on a seeded pick
-  of the inventory's virtual services and pools (`avibot sim --alert-every SECONDS`).
+- `SimulatorConfig.alert_every` > 0: a background task raises one alert that often (clearing the one
+  before), on a seeded pick of the inventory's virtual services and pools
+  (`avibot sim --alert-every SECONDS`).
 """
 
 from __future__ import annotations
@@ -90,9 +91,15 @@ def alert_ticker(state: SimulatorState, every: float) -> Callable[[web.Applicati
         rng = random.Random(state.config.seed)
 
         async def loop() -> None:
+            # Each alert lives one interval: the previous one clears as the next is raised, so a
+            # poller sees both a new alert and a resolution every time.
+            previous: str | None = None
             while True:
                 await asyncio.sleep(every)
-                raise_random_alert(state.store, rng, state.new_uuid("alert"))
+                if previous is not None and previous in state.store.objects["alert"]:
+                    state.store.remove("alert", previous)
+                raised = raise_random_alert(state.store, rng, state.new_uuid("alert"))
+                previous = str(raised["uuid"]) if raised is not None else None
 
         task = asyncio.create_task(loop())
         yield

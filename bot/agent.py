@@ -43,6 +43,7 @@ from bot.types import (
     MoreRows,
     Outcome,
     Part,
+    Risk,
     TextPart,
     TurnResult,
     Visibility,
@@ -198,6 +199,34 @@ class Agent:
         if not inbound.text.strip():
             inbound = inbound.model_copy(update={"text": more.command or "more"})
         return await self._continue(self._turn(inbound), more)
+
+    async def reads(
+        self, inbound: Inbound, calls: list[tuple[str, dict[str, Any]]], title: str
+    ) -> TurnResult:
+        """A fixed list of reads without the model (an alert's Investigate), each with the asker's own
+        access, answered together under `title` and remembered like a command."""
+        turn = self._turn(inbound)
+        parts: list[Part] = [TextPart(markdown=title)]
+        lines = []
+        for name, arguments in calls:
+            tool = self.catalogue.get(name)
+            if tool is None or tool.risk is not Risk.READ:
+                raise ValueError(f"{name} is not a read")
+            inv = await self.invoker.invoke(turn, name, arguments)
+            if inv.result is not None:
+                parts += inv.result.parts or [TextPart(markdown=inv.result.summary)]
+            else:
+                parts.append(inv.for_person())
+            lines.append(inv.summary_line())
+        parts = offer(parts)
+        await self._remember(
+            turn,
+            [
+                {"role": "user", "content": inbound.text},
+                {"role": "assistant", "content": "\n".join(lines), **remembered(parts)},
+            ],
+        )
+        return turn.finish("command", parts)
 
     async def _continue(self, turn: TurnState, more: MoreRows) -> TurnResult:
         why = refusal(self.catalogue, more)

@@ -120,6 +120,8 @@ class ModelLoop:
         )
         schemas = [self.invoker.schema(t) for t in tools]
         system = system_prompt(turn.ctx.tenant or "", turn.access.role, turn.access.read_only)
+        if turn.inbound.about:
+            system = {**system, "content": f"{system['content']}\n\n{turn.inbound.about}"}
         user_message = {"role": "user", "content": turn.inbound.text}
         fitted = fit_messages(
             system, history, [user_message], schemas, self.num_ctx, self.settings.answer_reserve_tokens

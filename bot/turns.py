@@ -16,16 +16,23 @@ is a thin shell). Here, for every channel alike:
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import time
 from collections.abc import AsyncGenerator
 from typing import Any
 
 from bot.agent import Agent
+from bot.alerts.feed import FeedItem as FeedItem  # for the web platform's feed
+from bot.alerts.followup import diagnosis_calls, diagnosis_title, with_alert
+from bot.alerts.models import AlertContext
+from bot.alerts.poster import AlertPoster
+from bot.alerts.service import AlertService, PollerHealth
 from bot.commands import CommandError, CoreCommand, parse_command
 from bot.dedup import EventDeduper, MemoryDeduper
 from bot.events import Observers, TurnEnded, TurnStarted
 from bot.parked import MemoryParkedQuestions, ParkedQuestions
+from bot.permissions import resolve_access
 from bot.serial import KeyedLock
 from bot.transcript import MemoryTranscriptStore, TranscriptStore
 from bot.transcript import TranscriptEntry as TranscriptEntry  # for channels (they import bot.turns only)
@@ -37,6 +44,8 @@ from bot.types import (
     Outcome,
     PendingActionView,
     Reply,
+    Risk,
+    TextPart,
     TurnResult,
     Visibility,
     utcnow,
@@ -45,6 +54,7 @@ from bot.types import (
 log = logging.getLogger("avibot.turns")
 
 RESTARTING = "avibot is restarting; ask again in a minute. Nothing was changed."
+GONE_ALERT = "This alert is no longer known here (alert threads are kept for 8 days)."
 CUT_SHORT = "avibot is restarting, so this answer was cut short; ask again in a minute. Nothing was changed."
 
 
@@ -60,8 +70,10 @@ class Turns:
         observers: Observers | None = None,
         transcript: TranscriptStore | None = None,
         parked: ParkedQuestions | None = None,
+        alerts: AlertService | None = None,
     ) -> None:
         self._agent = agent
+        self._alerts = alerts  # controller alerts posted to threads (bot/alerts/), when routes are set
         self._transcript = transcript or MemoryTranscriptStore()  # what each turn showed (bot/transcript.py)
         self._deduper = deduper or MemoryDeduper()
         self.parked = parked or MemoryParkedQuestions()  # a web question until its stream (bot/parked.py)
@@ -108,7 +120,7 @@ class Turns:
                 started = self._started(inbound)
                 result: TurnResult | None = None
                 try:
-                    async for event in self._agent.stream(inbound):
+                    async for event in self._agent.stream(await self._in_context(inbound)):
                         if isinstance(event, TurnResult):
                             result = event
                         yield event
@@ -179,6 +191,108 @@ class Turns:
         await self._keep(inbound, result)
         self._ended(inbound, result, started)
         return result
+
+    # -- alerts ------------------------------------------------------------------------------------
+
+    @property
+    def alerts_on(self) -> bool:
+        """True when alerts are routed to chat (a platform then registers its poster)."""
+        return self._alerts is not None
+
+    def add_alert_poster(self, platform: str, poster: AlertPoster) -> None:
+        if self._alerts is not None:
+            self._alerts.add_poster(platform, poster)
+
+    @property
+    def alert_links(self) -> str | None:
+        """The controller's public address for "Open in controller" links, when configured."""
+        return self._alerts.settings.controller_url if self._alerts is not None else None
+
+    async def alert_context(self, platform: str, thread_key: str) -> AlertContext | None:
+        """The alert a thread was opened for; None when it is not an alert's thread (or the store
+        cannot say: the question is then answered without it)."""
+        if self._alerts is None:
+            return None
+        try:
+            return await self._alerts.context_for(platform, thread_key)
+        except Exception as exc:
+            log.warning("alert context unavailable for %s: %s", thread_key, type(exc).__name__)
+            return None
+
+    async def _in_context(self, inbound: Inbound) -> Inbound:
+        ctx = await self.alert_context(inbound.platform, inbound.conversation_key)
+        return inbound if ctx is None else with_alert(inbound, ctx)
+
+    async def investigate(self, inbound: Inbound, thread_key: str | None = None) -> TurnResult:
+        """An alert's Investigate button: fixed reads about its object (state, members and monitors,
+        the last hour's events and metrics), with the clicker's own role, no model. `thread_key` is
+        the alert's thread (default: the conversation's own key)."""
+        if self._closing:
+            return self._refusal(inbound, RESTARTING, Visibility.ASKER)
+        ctx = await self.alert_context(inbound.platform, thread_key or inbound.conversation_key)
+        if ctx is None:
+            return self._refusal(inbound, GONE_ALERT, Visibility.ASKER)
+        if not inbound.text.strip():
+            inbound = inbound.model_copy(update={"text": f"investigate {ctx.object_name or 'the alerts'}"})
+        started = self._started(inbound)
+        result = await self._agent.reads(inbound, diagnosis_calls(ctx), diagnosis_title(ctx))
+        await self._keep(inbound, result)
+        self._ended(inbound, result, started)
+        return result
+
+    async def mute(self, inbound: Inbound, thread_key: str | None = None) -> TurnResult:
+        """An alert's Mute button: operators (and admins) silence the object on that route for
+        `alerts.mute_minutes`; the thread still gets its resolution."""
+        ctx = await self.alert_context(inbound.platform, thread_key or inbound.conversation_key)
+        if ctx is None or self._alerts is None:
+            return self._refusal(inbound, GONE_ALERT, Visibility.ASKER)
+        access = resolve_access(self._agent.access_settings, inbound)
+        if not access.allows(Risk.WRITE):
+            return self._refusal(
+                inbound,
+                f"Your role is {access.role.value}; muting alerts needs the operator role or higher.",
+                Visibility.ASKER,
+            )
+        who = inbound.user.name or inbound.user.id
+        try:
+            text = await self._alerts.mute(ctx, who)
+        except Exception as exc:
+            log.warning("mute failed: %s", type(exc).__name__)
+            return self._refusal(
+                inbound, "The alert store is unavailable; nothing was muted.", Visibility.ASKER
+            )
+        return TurnResult(
+            reply=Reply(parts=[TextPart(markdown=text)], conversation_key=inbound.conversation_key),
+            outcome=Outcome.ANSWERED,
+            controller=self.controller,
+        )
+
+    async def alert_feed(self, feed: str | None = None, limit: int = 50) -> list[FeedItem]:
+        """The web page's alert feed, newest first; raises when the store cannot say."""
+        return [] if self._alerts is None else await self._alerts.feed_items(feed, limit)
+
+    async def push_alerts(self, body: Any) -> int:
+        """Alerts pushed to the webhook, into the same pipeline; how many were new to it. Raises
+        ValueError for a body that holds no alert."""
+        if self._alerts is None:
+            raise ValueError("alerts are not routed anywhere (no alerts.routes)")
+        report = await self._alerts.push(body)
+        return report.posted + report.digested
+
+    def webhook_accepts(self, secret: str) -> bool:
+        """Whether `secret` is the configured alert webhook secret (constant time); False when none is
+        set or alerts are not routed."""
+        configured = self._alerts.settings.webhook_secret if self._alerts is not None else None
+        if configured is None:
+            return False
+        return hmac.compare_digest(secret.encode(), configured.get_secret_value().encode())
+
+    @property
+    def webhook_on(self) -> bool:
+        return self._alerts is not None and self._alerts.settings.webhook_secret is not None
+
+    def alert_health(self) -> PollerHealth | None:
+        return None if self._alerts is None else self._alerts.health()
 
     # -- shutdown ------------------------------------------------------------------------------------
 

@@ -80,6 +80,7 @@ class Inbound(BaseModel):
     channel: str = ""
     command: bool = False
     received_at: datetime = Field(default_factory=utcnow)
+    about: str = Field("", description="what the conversation is about (an alert's thread), for the model")
 
 
 # -- reply parts ---------------------------------------------------------------------------------

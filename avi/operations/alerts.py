@@ -146,6 +146,7 @@ class AlertOps(OperationGroup):
         found: builtins.list[Alert] = []
         complete = False
         newest: Alert | None = None
+        at_newest: builtins.list[Alert] = []  # every alert sharing the newest timestamp (a first start)
         pages = 0
         async for page in self.client.iter_pages("alert", params=params, tenant=tenant):
             pages += 1
@@ -155,7 +156,9 @@ class AlertOps(OperationGroup):
                 if alert is None:
                     continue
                 if newest is None or alert.timestamp > newest.timestamp:
-                    newest = alert
+                    newest, at_newest = alert, [alert]
+                elif alert.timestamp == newest.timestamp:
+                    at_newest.append(alert)
                 if cursor is None:
                     continue
                 if cursor.is_new(alert):
@@ -171,7 +174,7 @@ class AlertOps(OperationGroup):
             complete = True
         if cursor is None:
             start = AlertCursor(timestamp=newest.timestamp if newest else 0.0, seen=frozenset())
-            return AlertBatch(alerts=[], cursor=start.after([newest] if newest else []), complete=True)
+            return AlertBatch(alerts=[], cursor=start.after(at_newest), complete=True)
         found.sort(key=lambda a: (a.timestamp, a.uuid))
         if not complete and found:
             # Only the newest part was read: handle it, but do not move past what is unread below it.

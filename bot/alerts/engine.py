@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from avi.operations.alerts import STATE_DISMISSED, Alert, AlertBatch, AlertCursor
-from bot.alerts.events import AlertPollFinished, emit
+from bot.alerts.events import AlertMuted, AlertPollFinished, emit
 from bot.alerts.models import AlertContext
 from bot.alerts.poster import AlertPoster
 from bot.alerts.settings import AlertRoute, AlertSettings
@@ -36,6 +36,10 @@ log = logging.getLogger("avibot.alerts")
 KEEP_SECONDS = 8 * 86400  # claims and threads outlive the controller's alert expiry (default 1 day)
 CLAIM_SECONDS = 120.0  # a replica that dies mid-post lets another retry after this
 CURSOR_KEY = "cursor"
+
+
+def mute_key(route_to: str, obj: str) -> str:
+    return f"mute:{route_to}:{obj}"
 
 
 class AlertSource(Protocol):
@@ -54,6 +58,7 @@ class PollReport:
     posted: int = 0
     digested: int = 0
     resolved: int = 0
+    muted: int = 0  # claimed but not posted: their object is muted on that route
     retry: int = 0  # failed or deferred: tried again on the next poll
     errors: list[str] = field(default_factory=list)
 
@@ -147,6 +152,9 @@ class AlertEngine:
         if not mine:
             return
         report.claimed += len(mine)
+        mine = await self._unmuted(route, mine, report)
+        if not mine:
+            return
         minute = int(self.clock() // 60)
         total = await self.store.incr(f"rate:{route.to}:{minute}", len(mine), 120)
         limit = self.settings.storm_per_minute
@@ -171,6 +179,34 @@ class AlertEngine:
                 continue
             report.posted += 1
             await self._done(route, alert.uuid)
+
+    async def _unmuted(self, route: AlertRoute, alerts: list[Alert], report: PollReport) -> list[Alert]:
+        """The alerts whose object is not muted on `route`; the muted ones are done (never posted)."""
+        out = []
+        for alert in alerts:
+            if await self.store.get(mute_key(route.to, alert.obj_uuid or alert.uuid)) is None:
+                out.append(alert)
+                continue
+            report.muted += 1
+            emit(self.observers, AlertMuted(route.platform))
+            await self._done(route, alert.uuid)
+        return out
+
+    async def mute(self, route_to: str, obj: str, seconds: float, by: str) -> None:
+        """Post nothing new about `obj` on `route_to` for `seconds` (its open thread still resolves)."""
+        await self.store.put(mute_key(route_to, obj), by, seconds)
+
+    async def ingest(self, alerts: list[Alert]) -> PollReport:
+        """Alerts pushed to the webhook: routed, claimed and posted like polled ones (the cursor is the
+        poller's and does not move; the claims keep a pushed alert the poller also reads from posting
+        twice)."""
+        report = PollReport(new=len(alerts))
+        routes = self._routes()
+        if routes and alerts:
+            batch = AlertBatch(alerts=alerts, cursor=AlertCursor(timestamp=0.0))
+            for route in routes:
+                await self._route_new(route, batch, report)
+        return report
 
     async def _done(self, route: AlertRoute, uuid: str) -> None:
         await self.store.put(f"claim:{route.to}:{uuid}", "done", self.keep_seconds)

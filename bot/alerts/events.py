@@ -28,6 +28,13 @@ class AlertPostFailed:
 
 
 @dataclass(frozen=True)
+class AlertMuted:
+    """A new alert was not posted: its object is muted on that route."""
+
+    platform: str
+
+
+@dataclass(frozen=True)
 class AlertPollFinished:
     """One read of the controller: `new` alerts past the cursor, `claimed` by this replica."""
 
@@ -37,7 +44,7 @@ class AlertPollFinished:
     claimed: int = 0
 
 
-AlertEvent = AlertPosted | AlertPostFailed | AlertPollFinished
+AlertEvent = AlertPosted | AlertPostFailed | AlertMuted | AlertPollFinished
 
 
 def emit(observers: Observers | None, event: AlertEvent) -> None:

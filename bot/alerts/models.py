@@ -107,6 +107,7 @@ class AlertContext(BaseModel):
     """What a follow-up question in an alert's thread is about."""
 
     kind: Literal["alert", "digest"] = "alert"
+    route_to: str = ""  # the destination the thread is in (what a mute applies to)
     object_type: str | None = None
     object_name: str = ""
     object_uuid: str = ""
@@ -121,6 +122,7 @@ class AlertContext(BaseModel):
     def of(cls, view: AlertView) -> AlertContext:
         return cls(
             kind=view.kind,
+            route_to=view.route_to,
             object_type=view.object_type,
             object_name=view.object_name,
             object_uuid=view.object_uuid,

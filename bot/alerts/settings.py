@@ -11,12 +11,12 @@ import re
 from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from avi.operations.alerts import Alert, level_rank
 
 Level = Literal["ALERT_LOW", "ALERT_MEDIUM", "ALERT_HIGH"]
-PLATFORMS = ("slack", "teams")
+PLATFORMS = ("slack", "teams", "web")  # web:<feed name> is the page's alert feed
 
 
 def _norm_type(value: str) -> str:
@@ -28,7 +28,7 @@ class AlertRoute(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    to: str = Field(description="slack:<channel id> or teams:<conversation id>")
+    to: str = Field(description="slack:<channel id>, teams:<conversation id> or web:<feed name>")
     min_level: Level | None = Field(None, description="lowest level posted; None = every level")
     tenants: tuple[str, ...] = Field((), description="tenant names (or uuids); empty = every tenant")
     object_types: tuple[str, ...] = Field(
@@ -41,7 +41,9 @@ class AlertRoute(BaseModel):
     def _to(cls, value: str) -> str:
         platform, _, target = value.partition(":")
         if platform not in PLATFORMS or not target.strip():
-            raise ValueError(f"'to' must be slack:<channel id> or teams:<conversation id>, got {value!r}")
+            raise ValueError(
+                f"'to' must be slack:<channel id>, teams:<conversation id> or web:<feed name>, got {value!r}"
+            )
         return f"{platform}:{target.strip()}"
 
     @field_validator("object_types")
@@ -95,7 +97,32 @@ class AlertSettings(BaseModel):
     flap_minutes: float = Field(
         30.0, ge=0, description="an object that alerts again this soon after resolving reuses its thread"
     )
+    mute_minutes: float = Field(60.0, gt=0, le=7 * 24 * 60, description="how long Mute silences an object")
+    controller_url: str | None = Field(
+        None,
+        description="the controller's address as people reach it, for 'Open in controller' links; "
+        "None = no link (the bot's own AVI_HOST may be internal)",
+    )
+    webhook_secret: SecretStr | None = Field(
+        None,
+        description="enables POST /api/alerts/webhook, which must carry it in X-Avibot-Alert-Secret "
+        "(AVIBOT_ALERT_WEBHOOK_SECRET); None = no webhook",
+    )
     routes: tuple[AlertRoute, ...] = ()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < 16:
+            raise ValueError("the webhook secret must be at least 16 characters")
+        return value
+
+    @field_validator("controller_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("controller_url must start with https:// or http://")
+        return value.rstrip("/") if value else None
 
     @property
     def enabled(self) -> bool:
