@@ -7,6 +7,9 @@ Label values are bounded: tools by their catalogue name (or `unknown`), statuses
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import get_args
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -17,7 +20,7 @@ from prometheus_client import (
 )
 
 from avi.client import RequestEvent
-from bot.alerts.events import AlertMuted, AlertPollFinished, AlertPosted, AlertPostFailed
+from bot.alerts.events import AlertMuted, AlertPollFinished, AlertPosted, AlertPostFailed, PostKind
 from bot.events import ActionEvent, Event, ModelCalled, ModelStatusChanged, Observers, ToolCalled, TurnEnded
 
 TURN_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120)
@@ -91,6 +94,15 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+    def expect_alert_platforms(self, platforms: Iterable[str]) -> None:
+        """Start the alert series of each routed platform at zero, so a scrape shows them (and the
+        dashboard's rates) before the first alert rather than only after it."""
+        for platform in platforms:
+            for kind in get_args(PostKind):
+                self.alerts_posted.labels(platform=platform, kind=kind)
+                self.alert_post_errors.labels(platform=platform, kind=kind)
+            self.alerts_muted.labels(platform=platform)
 
     # -- observations ------------------------------------------------------------------------------
 

@@ -63,6 +63,7 @@ class AlertView(BaseModel):
     tenant: str | None = None
     summary: str = ""
     reason: str = ""
+    health: str = Field("", description="the object's current health in one line, when it could be read")
     alert_uuid: str = ""
     raised_at: dt.datetime
     fired: int = Field(1, description="alerts grouped into this thread (flapping counts here)")
