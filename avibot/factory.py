@@ -21,6 +21,7 @@ from avi.settings import AviSettings
 from avibot.config import Settings
 from avisim import SimulatorConfig, create_app
 from bot.agent import Agent
+from bot.alerts.health import ObjectHealth
 from bot.alerts.service import AlertService
 from bot.alerts.settings import AlertRoute, AlertSettings
 from bot.alerts.sqlite_store import SQLiteAlertStore
@@ -238,7 +239,9 @@ async def build_runtime(
         alert_settings = demo_alerts(settings.alerts) if demo else settings.alerts
         alerts = None
         if alert_settings.enabled:
-            alerts = AlertService(ops.alerts, alert_store, alert_settings, observers=observers)
+            alerts = AlertService(
+                ops.alerts, alert_store, alert_settings, observers=observers, health=ObjectHealth(ops.health)
+            )
             stack.push_async_callback(alerts.aclose)  # the poller stops before the client closes
         deduper, locks = channel_guards(shared, prefix=settings.redis.prefix, ttl_seconds=DEDUP_SECONDS)
         if sqlite is not None:

@@ -80,3 +80,16 @@ class HealthOps(OperationGroup):
         return HealthReport(
             scanned=len(items), requests=self.client.stats.requests - before, pools_with_servers_down=result
         )
+
+    async def object_now(
+        self, obj_type: str | None, uuid: str, *, tenant: str | None = None
+    ) -> VirtualServiceSummary | PoolSummary | None:
+        """A virtual service's or pool's state right now, from its inventory item (one request);
+        None for other object types (an alert about them carries no inventory to read)."""
+        if not uuid:
+            return None
+        if obj_type == "virtualservice":
+            return vs_summary_from_inventory(await self._inventory_item("virtualservice", uuid, tenant))
+        if obj_type == "pool":
+            return pool_summary_from_inventory(await self._inventory_item("pool", uuid, tenant))
+        return None

@@ -24,6 +24,7 @@ from typing import Protocol
 
 from avi.operations.alerts import STATE_DISMISSED, Alert, AlertBatch, AlertCursor
 from bot.alerts.events import AlertMuted, AlertPollFinished, emit
+from bot.alerts.health import ObjectHealth
 from bot.alerts.models import AlertContext
 from bot.alerts.poster import AlertPoster
 from bot.alerts.settings import AlertRoute, AlertSettings
@@ -75,6 +76,7 @@ class AlertEngine:
         clock: Callable[[], float] = time.time,
         keep_seconds: float = KEEP_SECONDS,
         claim_seconds: float = CLAIM_SECONDS,
+        health: ObjectHealth | None = None,
     ) -> None:
         self.source = source
         self.store = store
@@ -85,8 +87,9 @@ class AlertEngine:
         self.keep_seconds = keep_seconds
         self.claim_seconds = claim_seconds
         self.threads = Threads(
-            store, posters, settings, clock=clock, keep_seconds=keep_seconds, observers=observers
-        )
+            store, posters, settings, clock=clock, keep_seconds=keep_seconds, observers=observers,
+            health=health,
+        )  # fmt: skip
         self._warned: set[str] = set()
 
     # -- public -------------------------------------------------------------------------------------

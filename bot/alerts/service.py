@@ -21,6 +21,7 @@ from avi.operations.alerts import Alert
 from bot.alerts.engine import AlertEngine, AlertSource, PollReport
 from bot.alerts.feed import FeedItem, FeedPoster
 from bot.alerts.followup import kind_word
+from bot.alerts.health import ObjectHealth
 from bot.alerts.models import AlertContext
 from bot.alerts.poster import AlertPoster
 from bot.alerts.settings import AlertSettings
@@ -55,12 +56,15 @@ class AlertService:
         *,
         observers: Observers | None = None,
         clock: Callable[[], float] = time.time,
+        health: ObjectHealth | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.clock = clock
         self.posters: dict[str, AlertPoster] = {}
-        self.engine = AlertEngine(source, store, self.posters, settings, observers=observers, clock=clock)
+        self.engine = AlertEngine(
+            source, store, self.posters, settings, observers=observers, clock=clock, health=health
+        )
         self.feed = FeedPoster(store)
         if any(route.platform == "web" for route in settings.routes):
             self.posters["web"] = self.feed

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from avi.operations.alerts import STATE_DISMISSED, Alert
 from bot.alerts.events import AlertPosted, AlertPostFailed, PostKind, emit
+from bot.alerts.health import ObjectHealth
 from bot.alerts.models import AlertContext, AlertView, DigestLine, ThreadRef, duration_text, utc
 from bot.alerts.poster import AlertPoster
 from bot.alerts.settings import AlertRoute, AlertSettings
@@ -59,8 +60,10 @@ class Threads:
         clock: Callable[[], float],
         keep_seconds: float,
         observers: Observers | None = None,
+        health: ObjectHealth | None = None,
     ) -> None:
         self.store = store
+        self.health = health
         self.posters = posters
         self.settings = settings
         self.clock = clock
@@ -106,6 +109,8 @@ class Threads:
             raise Deferred(obj)
         try:
             view = AlertView.of(alert, route.to)
+            if self.health is not None:
+                view = view.model_copy(update={"health": await self.health.line(alert)})
             try:
                 ref = await poster.post_root(route, view)
             except Exception:

@@ -116,3 +116,16 @@ async def test_the_demo_feeds_its_alerts_to_the_page(monkeypatch: pytest.MonkeyP
         assert not runtime.alerts.health().running  # stopped with the app... or with the runtime
     finally:
         await runtime.aclose()
+
+
+def test_alert_series_of_routed_platforms_start_at_zero() -> None:
+    """A dashboard's rate() needs the series before the first alert, not only after it."""
+    metrics = Metrics()
+    assert "avibot_alerts_posted_total{" not in metrics.render().decode()
+    metrics.expect_alert_platforms({"slack", "web"})
+    text = metrics.render().decode()
+    for platform in ("slack", "web"):
+        assert f'avibot_alerts_posted_total{{kind="root",platform="{platform}"}} 0.0' in text
+        assert f'avibot_alert_post_errors_total{{kind="digest",platform="{platform}"}} 0.0' in text
+        assert f'avibot_alerts_muted_total{{platform="{platform}"}} 0.0' in text
+    assert 'platform="teams"' not in text
