@@ -244,7 +244,14 @@ def setting_variables() -> set[str]:
     from adapters.slack.settings import SlackSettings
     from adapters.teams.settings import TeamsSettings
     from avi.settings import AviSettings
-    from avibot.config import LogSettings, RedisSettings, ServerSettings, StateSection, WebSection
+    from avibot.config import (
+        AlertSection,
+        LogSettings,
+        RedisSettings,
+        ServerSettings,
+        StateSection,
+        WebSection,
+    )
     from llm.settings import LLMSettings
 
     names = set()
@@ -256,6 +263,7 @@ def setting_variables() -> set[str]:
         RedisSettings,
         WebSection,
         StateSection,
+        AlertSection,
         SlackSettings,
         TeamsSettings,
     ):

@@ -75,6 +75,7 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
             "slackBotToken": "xoxb-1",
             "slackSigningSecret": "sig",
             "teamsAppPassword": "tp",
+            "alertWebhookSecret": "w" * 24,
         },
     },
     "autoscaling": {
@@ -341,9 +342,10 @@ def test_ingress_with_tls_serves_slack_and_teams(rendered: dict[str, list[dict[s
     assert env["TEAMS_APP_ID"] == "0b5c0f43-7f5c-4a5e-9c37-0e5bb1a7c2f1"
     assert env["TEAMS_APP_TENANT_ID"] == "contoso.onmicrosoft.com"
     secret = one(objs, "Secret", FULLNAME)
-    assert {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "TEAMS_APP_PASSWORD", "AVI_PASSWORD"} <= set(
-        secret["data"]
-    )
+    assert {
+        "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "TEAMS_APP_PASSWORD", "AVI_PASSWORD",
+        "AVIBOT_ALERT_WEBHOOK_SECRET",
+    } <= set(secret["data"])  # fmt: skip
 
 
 def test_autoscaling_owns_the_replica_count(rendered: dict[str, list[dict[str, Any]]]) -> None:
