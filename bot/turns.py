@@ -199,6 +199,11 @@ class Turns:
         """True when alerts are routed to chat (a platform then registers its poster)."""
         return self._alerts is not None
 
+    @property
+    def alert_feed_on(self) -> bool:
+        """True when some alerts go to the web page's feed (a `web:` route)."""
+        return self._alerts is not None and any(r.platform == "web" for r in self._alerts.settings.routes)
+
     def add_alert_poster(self, platform: str, poster: AlertPoster) -> None:
         if self._alerts is not None:
             self._alerts.add_poster(platform, poster)
@@ -285,7 +290,11 @@ class Turns:
         configured = self._alerts.settings.webhook_secret if self._alerts is not None else None
         if configured is None:
             return False
-        return hmac.compare_digest(secret.encode(), configured.get_secret_value().encode())
+        try:
+            given = secret.encode()
+        except UnicodeEncodeError:  # a header that was not UTF-8 is not the secret
+            return False
+        return hmac.compare_digest(given, configured.get_secret_value().encode())
 
     @property
     def webhook_on(self) -> bool:

@@ -23,8 +23,10 @@ __all__ = ["PLATFORM", "WebInfo", "WebSettings", "setup_web"]
 
 
 def setup_web(app: web.Application, turns: Turns, settings: WebSettings, info: WebInfo) -> None:
-    """Security middleware, the JSON API routes, then the page's routes (and its "Show more")."""
+    """Security middleware, the JSON API routes, the alert feed and webhook (adapters/web/alerts.py),
+    then the page's routes (and its "Show more")."""
     from adapters.web import api
+    from adapters.web.alerts import setup_alerts
 
     app[api.TURNS_KEY] = turns
     app[WEB_INFO] = info
@@ -32,6 +34,7 @@ def setup_web(app: web.Application, turns: Turns, settings: WebSettings, info: W
     app[GUARD] = Guard(settings)
     app.middlewares.append(security_middleware)
     api.setup_api(app)
+    setup_alerts(app, turns)
     try:
         from adapters.web import pages
     except ModuleNotFoundError as exc:

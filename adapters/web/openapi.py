@@ -27,6 +27,9 @@ class RouteDoc:
     required_query: tuple[str, ...] = ()
     errors: tuple[int, ...] = (400, 401, 403, 429)
     raw_response: dict[str, Any] | None = None  # a hand-written schema when there is no model
+    raw_request: dict[str, Any] | None = None  # a hand-written request body schema (any JSON)
+    status: int = 200  # the success status (202 for the alert webhook)
+    security: tuple[dict[str, list[str]], ...] | None = None  # None: the document's (bearer or session)
 
 
 OPENAPI_ROUTES = web.AppKey("avibot_openapi_routes", list)
@@ -42,6 +45,7 @@ _REASONS = {
     401: "authentication required",
     403: "CSRF token missing or the user's role does not allow it",
     404: "not found",
+    413: "the body is too large",
     429: "rate limited (see Retry-After)",
     502: "the controller answered with an error",
     503: "a dependency is unavailable",
@@ -49,7 +53,7 @@ _REASONS = {
 
 
 def build_document(docs: list[RouteDoc], version: str = "1") -> dict[str, Any]:
-    models = {ErrorResponse}
+    models: set[type[BaseModel]] = {ErrorResponse}
     for d in docs:
         models.update(m for m in (d.request, d.response) if m is not None)
     ordered = sorted(models, key=lambda m: m.__name__)
@@ -75,14 +79,18 @@ def build_document(docs: list[RouteDoc], version: str = "1") -> dict[str, Any]:
             params.append({"name": name, "in": "path", "required": True, "schema": {"type": "string"}})
         if params:
             op["parameters"] = params
-        if d.request is not None:
+        request_schema = ref[d.request] if d.request is not None else d.raw_request
+        if request_schema is not None:
             op["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": ref[d.request]}},
+                "content": {"application/json": {"schema": request_schema}},
             }
+        if d.security is not None:
+            op["security"] = list(d.security)
         ok_schema = ref[d.response] if d.response is not None else (d.raw_response or {})
+        success = "Accepted" if d.status == 202 else "OK"
         responses: dict[str, Any] = {
-            "200": {"description": "OK", "content": {"application/json": {"schema": ok_schema}}}
+            str(d.status): {"description": success, "content": {"application/json": {"schema": ok_schema}}}
         }
         for status in d.errors:
             responses[str(status)] = {
@@ -105,6 +113,7 @@ def build_document(docs: list[RouteDoc], version: str = "1") -> dict[str, Any]:
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "avibot_session"},
+                "alertSecret": {"type": "apiKey", "in": "header", "name": "X-Avibot-Alert-Secret"},
             },
         },
         "security": [{"bearer": []}, {"session": []}],

@@ -165,6 +165,7 @@ class Pages:
             poll_ms=self.poll_ms,
             llm_mode=self.info.llm_mode,
             history=Markup(history),
+            alerts_on=self.core.alert_feed_on,  # the alert feed panel (adapters/web/alerts.py)
             static=lambda name: f"/static/{name}?v={self.versions.get(name, '0')}",
         )
         response = _fragment(html)

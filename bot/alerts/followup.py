@@ -8,28 +8,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.alerts.models import AlertContext
+from bot.alerts.models import AlertContext, kind_word
 from bot.types import Inbound
 
 _KIND_WORDS = r"(?:vs|virtual\s+service|pool|service\s+engine|se|object|server\s+group)"
 _REFERENCE = re.compile(
     rf"\b(?:(?:this|that|the)\s+{_KIND_WORDS}|this\s+one|that\s+one|it)\b(?!['\u2019])", re.IGNORECASE
 )
-_KIND_NAME = {
-    "virtualservice": "virtual service",
-    "pool": "pool",
-    "serviceengine": "service engine",
-    "poolgroup": "pool group",
-    "healthmonitor": "health monitor",
-}
 # What an object's Investigate reads, by its API type: its state (members, monitors), the last hour's
 # events and its key metrics. Other types: the object and its events.
 _DETAIL = {"virtualservice": "get_virtual_service", "pool": "get_pool", "serviceengine": "get_service_engine"}
 _MEASURED = ("virtualservice", "pool", "serviceengine")
-
-
-def kind_word(object_type: str | None) -> str:
-    return _KIND_NAME.get(object_type or "", object_type or "object")
 
 
 def resolve_references(text: str, ctx: AlertContext) -> str:

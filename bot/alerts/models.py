@@ -30,6 +30,20 @@ def duration_text(seconds: float) -> str:
     return f"{days} d {hours} h" if hours else f"{days} d"
 
 
+# API object types as people say them, for every channel's alert messages and follow-ups.
+OBJECT_WORDS = {
+    "virtualservice": "virtual service",
+    "pool": "pool",
+    "serviceengine": "service engine",
+    "poolgroup": "pool group",
+    "healthmonitor": "health monitor",
+}
+
+
+def kind_word(object_type: str | None) -> str:
+    return OBJECT_WORDS.get(object_type or "", object_type or "object")
+
+
 class ThreadRef(BaseModel):
     """A posted root message. `thread_key` is the conversation key a reply in that thread arrives with
     (`slack:<team>:<channel>:<ts>`, `teams:<conversation id>`); `data` is the poster's own (channel,
@@ -85,6 +99,13 @@ class AlertView(BaseModel):
             alert_uuid=alert.uuid,
             raised_at=utc(alert.timestamp),
         )
+
+    @property
+    def what(self) -> str:
+        """The object in words ("pool web-pool", "virtual service vs-1"), or a storm's headline."""
+        if self.kind == "digest":
+            return self.headline()
+        return f"{kind_word(self.object_type)} {self.object_name}".strip()
 
     @property
     def level_word(self) -> str:

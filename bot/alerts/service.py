@@ -20,9 +20,8 @@ from pydantic import BaseModel
 from avi.operations.alerts import Alert
 from bot.alerts.engine import AlertEngine, AlertSource, PollReport
 from bot.alerts.feed import FeedItem, FeedPoster
-from bot.alerts.followup import kind_word
 from bot.alerts.health import ObjectHealth
-from bot.alerts.models import AlertContext
+from bot.alerts.models import AlertContext, kind_word
 from bot.alerts.poster import AlertPoster
 from bot.alerts.settings import AlertSettings
 from bot.alerts.store import AlertStore

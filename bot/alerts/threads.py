@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 
 from pydantic import BaseModel
 
-from avi.operations.alerts import STATE_DISMISSED, Alert
+from avi.operations.alerts import STATE_DISMISSED, Alert, level_rank
 from bot.alerts.events import AlertPosted, AlertPostFailed, PostKind, emit
 from bot.alerts.health import ObjectHealth
 from bot.alerts.models import AlertContext, AlertView, DigestLine, ThreadRef, duration_text, utc
@@ -163,6 +163,7 @@ class Threads:
         for alert in alerts:
             field = json.dumps([alert.obj_type, alert.obj_name or alert.obj_uuid])
             await self.store.count_field(f"{key}:counts", field, 1, DIGEST_SECONDS)
+            await self.store.count_field(f"{key}:levels", alert.level, 1, DIGEST_SECONDS)
         raw = await self.store.get(key)
         if raw is None:
             if await self.store.claim(f"{key}:opening", "1", STEP_SECONDS):
@@ -200,10 +201,13 @@ class Threads:
             obj_type, name = json.loads(field)
             lines.append(DigestLine(object_type=obj_type, object_name=str(name), count=count))
         lines.sort(key=lambda d: (-d.count, d.object_name))
+        levels = await self.store.field_counts(f"{key}:levels")
+        level = max(levels, key=level_rank, default="ALERT_LOW")  # a storm is as serious as its worst
         return AlertView.model_validate(
             {
                 "kind": "digest",
                 "route_to": route.to,
+                "level": level,
                 "raised_at": raised_at,
                 "summary": f"{sum(counts.values())} alerts",
                 "digest": lines,

@@ -152,6 +152,22 @@ async def test_fifty_alerts_in_a_minute_become_one_digest(
     assert context.kind == "digest"
 
 
+async def test_a_storm_is_as_serious_as_its_worst_alert(
+    sim: RunningSim, ops: AviOperations, redis_client: Redis
+) -> None:
+    poster = MemoryPoster()
+    one = engine(ops, RedisAlertStore(redis_client), poster, settings(ALL, storm_per_minute=3))
+    await one.poll_once()
+    vs = names(sim)[:4]
+    for name in vs[:3]:
+        await raise_alert(ops, name, level="ALERT_LOW")
+    await raise_alert(ops, vs[3], level="ALERT_HIGH")
+    await one.poll_once()
+    (digest,) = poster.roots
+    assert digest.view.kind == "digest"
+    assert digest.view.level == "ALERT_HIGH"
+
+
 async def test_flapping_object_is_grouped_into_its_thread(
     sim: RunningSim, ops: AviOperations, redis_client: Redis
 ) -> None:

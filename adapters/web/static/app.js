@@ -103,7 +103,8 @@
     shownMode = mode;
   }
 
-  function isPoll(elt) { return !!elt && elt.id === "mode"; }
+  // Background polls (the header's mode, the alert feed) never clear or set the notice.
+  function isPoll(elt) { return !!elt && (elt.id === "mode" || elt.hasAttribute("data-poll")); }
 
   // -- decorations of an answer: copy buttons, cell states, scroll cues, timestamps -------------------
 
@@ -343,7 +344,7 @@
   document.addEventListener("htmx:beforeRequest", function (ev) {
     if (isPoll(ev.detail.elt)) { return; }  // a background poll must not hide what a request said
     notice("");
-    if (ev.detail.elt.id === "chat-form") {
+    if (ev.detail.elt.id === "chat-form" || ev.detail.elt.hasAttribute("data-alert-action")) {
       var welcome = document.getElementById("welcome");
       if (welcome) { welcome.remove(); }
     }
@@ -355,6 +356,12 @@
       notice("");  // the server answers again
     }
     var form = ev.detail.elt;
+    if (form.hasAttribute("data-alert-action") && ev.detail.successful) {
+      // An alert's Investigate answered as a turn: show it, and say it as a streamed answer is said.
+      var turns = conversation().querySelectorAll(".turn.assistant");
+      var turn = turns[turns.length - 1];
+      if (turn) { showAnswer(turn); announce(summary(turn)); }
+    }
     if (form.id === "chat-form" && ev.detail.successful) {
       form.reset();
       saveDraft();
@@ -399,6 +406,16 @@
     if (stop) {
       var turn = stop.closest(".turn");
       if (turn && turn.avibotStop) { turn.avibotStop(); }
+      return;
+    }
+    var prefill = target.closest("[data-prefill]");
+    if (prefill) {  // an alert's "Ask about it": the question is the person's to finish and send
+      var box = input();
+      box.value = prefill.getAttribute("data-prefill");
+      grow();
+      saveDraft();
+      box.focus();
+      box.setSelectionRange(box.value.length, box.value.length);
       return;
     }
     var button = target.closest("[data-suggest]");

@@ -17,6 +17,7 @@ from avibot.config import LogSettings, RedisSettings, ServerSettings, Settings
 from avibot.factory import Runtime, build_runtime
 from avibot.server import create_server_app
 from bot.agent import AgentSettings
+from bot.alerts.settings import AlertSettings
 from bot.history import HistorySettings
 from bot.permissions import AccessSettings
 from bot.types import Role
@@ -58,7 +59,11 @@ class Served:
 
 @asynccontextmanager
 async def serving(
-    sim: RunningSim, redis_url: str | None = None, *, web: WebSettings | None = None
+    sim: RunningSim,
+    redis_url: str | None = None,
+    *,
+    web: WebSettings | None = None,
+    alerts: AlertSettings | None = None,
 ) -> AsyncIterator[Served]:
     settings = Settings(
         server=ServerSettings(),
@@ -70,6 +75,7 @@ async def serving(
         access=ACCESS.model_copy(deep=True),
         agent=AgentSettings(),
         web=web or WebSettings(rate_limit_per_minute=0),
+        alerts=alerts or AlertSettings(),
     )
     runtime = await build_runtime(settings)
     try:
