@@ -10,9 +10,12 @@ The server's own poller polls once at start (poll_seconds is an hour here); each
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+import sys
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +29,7 @@ from tests.adapters.web.harness import Served, clean_environment, serving
 from tests.alerts.helpers import clear_alert, names, raise_alert
 from tests.conftest import RunningSim
 
+ROOT = Path(__file__).resolve().parents[3]
 FEED = "web:ops"
 SECRET = "alert-hook-secret-0123456789"
 CONTROLLER_URL = "https://avi.example.net"
@@ -396,6 +400,24 @@ async def test_a_pushed_alert_appears_in_the_feed(served: Served) -> None:
     items = await (await served.client.get("/api/alerts", headers=AS_LOCAL)).json()
     assert items[0]["view"]["object_name"] == EVIL
     assert items[0]["view"]["object_type"] == "virtualservice"
+
+
+async def test_the_example_control_script_pushes_an_alert(served: Served, tmp_path: Path) -> None:
+    """examples/avi-alert-webhook-controlscript.py, run as the controller runs it (the alert JSON in
+    argv[1]) with its two settings filled in, reaches the webhook and the feed."""
+    script = (ROOT / "examples" / "avi-alert-webhook-controlscript.py").read_text()
+    hook = f"{served.origin}/api/alerts/webhook"
+    script = re.sub(r'^AVIBOT_WEBHOOK = ".*"$', f'AVIBOT_WEBHOOK = "{hook}"', script, flags=re.M)
+    script = re.sub(r'^SECRET = ".*"$', f'SECRET = "{SECRET}"', script, flags=re.M)
+    (tmp_path / "push.py").write_text(script)
+    alert = json.dumps(pushed_alert("alert-from-script", summary="pushed by a ControlScript"))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(tmp_path / "push.py"), alert, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0
+    assert "avibot accepted" in out.decode(), out.decode()
+    assert "pushed by a ControlScript" in await Browser(served).feed_html()
 
 
 async def test_the_webhook_is_off_without_a_secret_and_counts_failures(sim: RunningSim) -> None:
