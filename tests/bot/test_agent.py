@@ -200,6 +200,10 @@ async def test_write_becomes_a_pending_action_and_runs_once_confirmed(
         ("disable_virtual_service", "requested", "U-op"),  # written before the request was sent
     ]
     assert "+ enabled: false" in entries[1].detail
+    requested = entries[1]  # who, what, the diff, where: enough to check the object after a crash
+    assert requested.controller
+    assert (requested.controller, requested.tenant) == (env.agent.controller, "admin")
+    assert requested.action_id == action.id
     history = await env.agent.history.load("slack:T1:C1:100.1")
     assert "Done (confirmed by olivia)" in history[-1]["content"]
 
