@@ -2,7 +2,8 @@
 
 HTTP mode serves Bolt at `settings.path` (Slack signs every request and Bolt checks the signature,
 so the route is `verifies_own_requests`); with an app token it connects over Socket Mode instead and
-serves nothing over HTTP. Without settings it stays off (`status()` says why).
+serves nothing over HTTP. Without settings it stays off (`status()` says why). When alerts are routed,
+it posts them too (adapters/slack/alerts.py), with the app's own Web API client.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
 from adapters.base import PlatformContext, verifies_own_requests
+from adapters.slack.alerts import SlackAlertPoster
 from adapters.slack.app import SlackBridge, build_app, make_client
 from adapters.slack.settings import SlackSettings
 
@@ -41,6 +43,8 @@ class Slack:
         bolt = build_app(bridge, make_client(settings))
         app[SLACK_BRIDGE] = bridge
         app[SLACK_BOLT] = bolt
+        if ctx.turns.alerts_on:
+            ctx.turns.add_alert_poster("slack", SlackAlertPoster(bolt.client, links=ctx.turns.alert_links))
         if settings.socket_mode:
             from adapters.slack.socket_mode import run_with
 

@@ -16,8 +16,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack import alerts, buttons
 from adapters.slack import blocks as bk
-from adapters.slack import buttons
 from adapters.slack import events as ev
 from adapters.slack.live import LiveMessage
 from adapters.slack.settings import SlackSettings
@@ -73,7 +73,8 @@ class SlackBridge:
     async def on_message(
         self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, bot_user: str | None
     ) -> None:
-        """DMs, and replies in threads that are already a conversation (mentions come as app_mention)."""
+        """DMs, and replies in threads that are already a conversation or an alert's (mentions come as
+        app_mention)."""
         msg = ev.message_from_event(event, body.get("team_id"))
         if msg is None or msg.user == bot_user:
             return
@@ -85,7 +86,8 @@ class SlackBridge:
         if not msg.in_thread or not self.settings.follow_thread_replies or ev.mentions(msg.text, bot_user):
             return
         inbound = ev.inbound(msg, ev.strip_mention(msg.text, bot_user))
-        if await self.turns.has_history(inbound.conversation_key):
+        key = inbound.conversation_key
+        if await self.turns.has_history(key) or await self.turns.alert_context(ev.PLATFORM, key) is not None:
             await self.answer(client, inbound, msg.channel, msg.root_ts)
 
     async def answer(
@@ -261,6 +263,31 @@ class SlackBridge:
         live = LiveMessage(client, channel, origin.thread_ts, interval=self.settings.update_interval)
         await live.finish(result.reply, controller=result.controller, mode=mode)
 
+    async def on_alert_button(
+        self, verb: str, body: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
+        """Investigate or Mute on an alert's root (adapters/slack/alerts.py), about the thread of the
+        message clicked, as the clicker: a refusal to them alone, an answer in the thread."""
+        message = body.get("message") or {}
+        person = buttons.clicker(body)
+        origin = ev.click_origin(body)
+        if origin is None:
+            log.warning("slack: alert %s click refused: no message to place it in", verb)
+            await buttons.ephemeral(client, respond, "", person.id, message, bk.one_line(alerts.UNPLACED))
+            return
+        inbound = alerts.click_inbound(body, origin, person, verb)
+        key = inbound.conversation_key
+        if verb == "investigate":
+            result = await self.turns.investigate(inbound, thread_key=key)
+        else:
+            result = await self.turns.mute(inbound, thread_key=key)
+        if result.visibility is Visibility.ASKER:
+            rendered = bk.render_reply(result.reply, footer=False, native_tables=False)
+            await buttons.ephemeral(client, respond, origin.channel, person.id, message, rendered)
+            return
+        live = LiveMessage(client, origin.channel, origin.thread_ts, interval=self.settings.update_interval)
+        await live.finish(result.reply, controller=result.controller, mode=await self.live_mode(key))
+
     # -- helpers -----------------------------------------------------------------------------------
 
     async def live_mode(self, conversation_key: str) -> str:
@@ -383,6 +410,20 @@ def build_app(channel: SlackBridge, client: AsyncWebClient | None = None) -> Asy
     ) -> None:
         await ack()
         await channel.on_more(body, action, client, respond)
+
+    @app.action(alerts.INVESTIGATE_ACTION)
+    async def investigate(ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any) -> None:
+        await ack()
+        await channel.on_alert_button("investigate", body, client, respond)
+
+    @app.action(alerts.MUTE_ACTION)
+    async def mute(ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any) -> None:
+        await ack()
+        await channel.on_alert_button("mute", body, client, respond)
+
+    @app.action(alerts.OPEN_ACTION)
+    async def open_in_controller(ack: Any) -> None:
+        await ack()  # a link: Slack opens it; an unanswered click would show an error
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

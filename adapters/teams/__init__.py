@@ -26,6 +26,7 @@ from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter
 
 from adapters.base import PlatformContext, verifies_own_requests
+from adapters.teams.alerts import TeamsAlertPoster
 from adapters.teams.bot import AviTeamsBot, TeamsBridge
 from adapters.teams.guard import (
     ServiceUrlBoundAuthentication,
@@ -122,6 +123,8 @@ class Teams:
         )
         bridge = TeamsBridge(ctx.turns, settings, sender)
         bot = AviTeamsBot(bridge)
+        if ctx.turns.alerts_on:
+            self.mount_alerts(ctx, settings, adapter, sender)
 
         @verifies_own_requests
         async def messages(request: web.Request) -> web.StreamResponse:
@@ -152,6 +155,19 @@ class Teams:
         app.on_shutdown.append(drain)
         log.info(settings.status())
         return True
+
+    @staticmethod
+    def mount_alerts(
+        ctx: PlatformContext, settings: TeamsSettings, adapter: CloudAdapter, sender: Sender
+    ) -> None:
+        """Post routed alerts (adapters/teams/alerts.py) when the connector's address is known; without
+        it the engine skips `teams:` routes and says so once."""
+        if not settings.alert_service_url:
+            log.warning("teams: alerts routed to teams: are not posted: TEAMS_ALERT_SERVICE_URL is not set")
+            return
+        poster = TeamsAlertPoster(adapter, sender, settings, links=ctx.turns.alert_links)
+        ctx.turns.add_alert_poster("teams", poster)
+        log.info("teams: alerts posted through %s", settings.alert_service_url)
 
 
 PLATFORM = Teams()

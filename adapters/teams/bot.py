@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import logging
+from collections.abc import Coroutine
 from enum import StrEnum
 from typing import Any
 
@@ -22,11 +24,12 @@ from botbuilder.schema import (
     ActivityTypes,
     AdaptiveCardInvokeResponse,
     AdaptiveCardInvokeValue,
+    ConversationAccount,
     ConversationReference,
 )
 from pydantic import ValidationError
 
-from adapters.teams import cards
+from adapters.teams import alert_cards, cards
 from adapters.teams.proactive import Sender
 from adapters.teams.settings import TeamsSettings
 from bot.turns import Turns
@@ -75,6 +78,35 @@ def click_data(value: Any) -> tuple[str, str, str] | None:
 
 
 BROKEN_MORE = "This button is out of date or damaged; ask for the list again."
+# What an alert button's clicker is told in place (the answer itself goes into the alert's thread).
+ALERT_ACKS = {
+    alert_cards.INVESTIGATE: "Investigating: the findings are posted in this thread.",
+    alert_cards.MUTE: "Done: see this thread.",
+}
+STILL_WORKING = "Working on it: the answer will be posted in this thread."
+CLICK_FAILED = "That did not work; try again in a moment."
+MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
+
+
+class MessageResponse(AdaptiveCardInvokeResponse):
+    """An `adaptiveCard/action` answer that is one line shown to the clicker alone (a Universal Actions
+    message response). The SDK's model types `value` as an object, which a string cannot be
+    serialised as."""
+
+    _attribute_map = {**AdaptiveCardInvokeResponse._attribute_map, "value": {"key": "value", "type": "str"}}
+
+
+def thread_reference(activity: Activity, key: str) -> ConversationReference:
+    """Where an alert button's answer goes: the key's conversation (the alert's thread), as a reply to
+    the thread's root when the key names one."""
+    ref = TurnContext.get_conversation_reference(activity)
+    conversation = copy.copy(ref.conversation) if ref.conversation else ConversationAccount()
+    conversation.id = key.removeprefix(f"{PLATFORM}:")
+    ref.conversation = conversation
+    ref.activity_id = conversation.id.partition(";messageid=")[2] or None
+    return ref
+
+
 # The outcome line's icon, for each way a confirmation can end.
 ICONS = {
     Outcome.DONE: "✅",
@@ -161,17 +193,28 @@ class TeamsBridge:
         if more is not None:
             await self.on_more(tc, *more)
             return
+        alert = alert_cards.parse_click(activity.value)
+        if alert is not None:  # an alert's Investigate/Mute by Action.Submit: all of it in the thread
+            task = self._spawn(self.alert_click(activity, *alert, None), f"teams-alert-{activity.id}")
+            if self.settings.turn_budget_seconds > 0:
+                await asyncio.wait({task}, timeout=self.settings.turn_budget_seconds)
+            return
         inbound = self.inbound(activity, message_text(activity))
         try:
             await tc.send_activity(Activity(type=ActivityTypes.typing))
         except Exception as exc:  # a missing indicator is no reason to drop the question
             log.info("teams typing not sent: %s", type(exc).__name__)
         ref = TurnContext.get_conversation_reference(activity)
-        task = asyncio.create_task(self.answer(ref, inbound), name=f"teams-answer-{activity.id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task = self._spawn(self.answer(ref, inbound), f"teams-answer-{activity.id}")
         if self.settings.turn_budget_seconds > 0:
             await asyncio.wait({task}, timeout=self.settings.turn_budget_seconds)
+
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        """Work that outlives the HTTP turn, drained at shutdown."""
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     async def answer(self, ref: ConversationReference, inbound: Inbound) -> None:
         """One turn, posted as a card in the conversation (an answer for the asker too: Teams has no
@@ -255,6 +298,9 @@ class TeamsBridge:
         """Action.Execute: the response card replaces the clicked card in place for the clicker; an
         outcome is also written to the message itself so everyone in the conversation sees it."""
         action = value.action or {}
+        alert = alert_cards.parse_click(action.get("data"))
+        if alert is not None:
+            return await self.on_alert_execute(tc, *alert)
         click = click_data(action.get("data"))
         if click is None:
             return AdaptiveCardInvokeResponse(
@@ -294,6 +340,48 @@ class TeamsBridge:
             await tc.send_activity(self.one_line(cards.message_of(result.reply)))
             return
         await tc.send_activity(self.reply_activity(result))
+
+    # -- alert buttons (adapters/teams/alert_cards.py) -----------------------------------------------
+
+    async def on_alert_execute(self, tc: TurnContext, verb: str, key: str) -> AdaptiveCardInvokeResponse:
+        """Action.Execute on an alert card: the clicker is answered in place with one line (a refusal
+        stays theirs alone), the result goes into the thread. Waits at most `turn_budget_seconds`."""
+        if not await self.first_delivery(tc.activity):
+            return MessageResponse(status_code=200, type=MESSAGE_TYPE, value=STILL_WORKING)
+        private: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._spawn(self.alert_click(tc.activity, verb, key, private), f"teams-alert-{tc.activity.id}")
+        await asyncio.wait({private}, timeout=self.settings.turn_budget_seconds)
+        line = private.result() if private.done() else STILL_WORKING
+        private.cancel()  # too late now: whatever is left goes into the thread
+        return MessageResponse(status_code=200, type=MESSAGE_TYPE, value=line)
+
+    async def alert_click(
+        self, activity: Activity, verb: str, key: str, private: asyncio.Future[str] | None
+    ) -> None:
+        """Investigate or Mute through the core, with the clicker's own role. A refusal (ASKER) goes to
+        `private` while an invoke still waits for it, else (Action.Submit: Teams has no message for one
+        person) as one line in the thread; a result goes into the alert's thread."""
+        inbound = self._click_inbound(activity, verb, "", key).model_copy(update={"text": ""})
+        ref = thread_reference(activity, inbound.conversation_key)
+        try:
+            if verb == alert_cards.INVESTIGATE:
+                result = await self.turns.investigate(inbound, thread_key=inbound.conversation_key)
+            else:
+                result = await self.turns.mute(inbound, thread_key=inbound.conversation_key)
+            asker = result.visibility is Visibility.ASKER
+            line = cards.message_of(result.reply) if asker else ALERT_ACKS[verb]
+            if private is not None and not private.done():
+                private.set_result(line)
+                if asker:
+                    return
+            elif asker:
+                await self.sender.reply(ref, self.one_line(f"{inbound.user.name or 'You'}: {line}"))
+                return
+            await self.sender.reply(ref, self.reply_activity(result))
+        except Exception as exc:  # the connector refused for good, or the core failed
+            log.error("teams alert %s for %s failed: %s", verb, inbound.conversation_key, type(exc).__name__)
+            if private is not None and not private.done():
+                private.set_result(CLICK_FAILED)
 
     @staticmethod
     def one_line(text: str) -> Activity:

@@ -52,7 +52,7 @@ async def with_retries(
 
 
 class Sender:
-    """Proactive sends to a conversation the bot has already been spoken to in."""
+    """Proactive sends to a known conversation; each call raises when the connector refused for good."""
 
     def __init__(self, adapter: BotAdapter, app_id: str, *, retries: int, max_wait: float) -> None:
         self.adapter = adapter
@@ -64,17 +64,39 @@ class Sender:
         self, ref: ConversationReference, act: Callable[[TurnContext], Awaitable[Any]]
     ) -> Any:
         result: list[Any] = []
+        failed: list[Exception] = []
 
         async def logic(tc: TurnContext) -> None:
-            result.append(await with_retries(lambda: act(tc), retries=self.retries, max_wait=self.max_wait))
+            # Caught here: the SDK would hand it to `on_turn_error` (which posts "Something went wrong"
+            # into the conversation) and return normally, so the caller could not tell it failed.
+            try:
+                result.append(
+                    await with_retries(lambda: act(tc), retries=self.retries, max_wait=self.max_wait)
+                )
+            except Exception as exc:
+                failed.append(exc)
 
         # No app id (the Emulator): None, as the SDK expects for "no claims", though typed `str`.
         await self.adapter.continue_conversation(ref, logic, self.app_id or None)  # type: ignore[arg-type]
+        if failed:
+            raise failed[0]
         return result[0] if result else None
 
     async def send(self, ref: ConversationReference, activity: Activity) -> str | None:
         """Post into the conversation (a channel thread's id carries the thread); the new message id."""
         resp = await self._in_conversation(ref, lambda tc: tc.send_activity(activity))
+        return getattr(resp, "id", None)
+
+    async def reply(self, ref: ConversationReference, activity: Activity) -> str | None:
+        """Post into `ref`'s conversation as a reply to `ref.activity_id` (a channel thread's root), or
+        as a plain post without one; the new message id. (`send` replies to the continuation turn's
+        own id, which the SDK makes up.)"""
+
+        async def act(tc: TurnContext) -> Any:
+            tc.activity.id = ref.activity_id  # what TurnContext addresses a reply to; None: no reply
+            return await tc.send_activity(activity)
+
+        resp = await self._in_conversation(ref, act)
         return getattr(resp, "id", None)
 
     async def update(self, ref: ConversationReference, activity: Activity) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from common.settings import EnvFirstSettings
@@ -49,6 +49,28 @@ class TeamsSettings(EnvFirstSettings):
     dedup_ttl_seconds: int = Field(3600, ge=60, description="how long a seen activity id is remembered")
     send_retries: int = Field(3, ge=0, le=10, description="connector calls retried on 429 / 503")
     max_retry_after_seconds: float = Field(10.0, ge=0, description="cap on a connector's Retry-After")
+    alert_service_url: str = Field(
+        "",
+        description="TEAMS_ALERT_SERVICE_URL: the Bot Connector address alerts are posted to, the "
+        "`serviceUrl` Teams sends with every activity (e.g. https://smba.trafficmanager.net/emea/); a "
+        "poller has no activity to take it from. Empty = alerts routed to teams: are not posted",
+    )
+    alert_tenant_id: str = Field(
+        "", description="TEAMS_ALERT_TENANT_ID: the Entra tenant of the alert channels; empty = tenant_id"
+    )
+
+    @field_validator("alert_service_url")
+    @classmethod
+    def _service_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("alert_service_url must start with https:// (or http:// for the Emulator)")
+        return value
+
+    @property
+    def alert_tenant(self) -> str:
+        """The tenant alert threads are created in: TEAMS_ALERT_TENANT_ID, else the bot's own."""
+        return self.alert_tenant_id or self.tenant_id
 
     @property
     def active(self) -> bool:

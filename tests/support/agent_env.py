@@ -82,6 +82,7 @@ async def agent_factory(redis_url: str, ops: AviOperations) -> AsyncIterator[Mak
             num_ctx=num_ctx,
             default_tenant="admin",
             settings=AgentSettings(**settings),
+            controller=ops.client.settings.host,
         )
         return AgentEnv(agent=agent, ops=ops, redis=redis)
 

@@ -20,6 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.slack import PLATFORM, SLACK_BRIDGE, SlackBridge, SlackSettings
 from avi.operations import AviOperations
+from bot.alerts.service import AlertService
 from tests.adapters.context import channel_context
 from tests.support.agent_env import AgentEnv, agent_factory
 from tests.support.fakes.ollama_server import FakeOllama, running_fake_ollama
@@ -37,6 +38,7 @@ class SlackEnv:
     env: AgentEnv
     http: TestClient[web.Request, web.Application]
     channel: SlackBridge
+    alerts: AlertService | None = None
 
     async def post(
         self, body: str, content_type: str, *, secret: str | None = SECRET, **headers: Any
@@ -111,14 +113,24 @@ def click_payload(
 
 
 @asynccontextmanager
-async def slack_env(redis_url: str, ops: AviOperations, **settings: Any) -> AsyncIterator[SlackEnv]:
-    """The channel mounted on an aiohttp server, with its fakes; `settings` override SlackSettings."""
+async def slack_env(
+    redis_url: str,
+    ops: AviOperations,
+    *,
+    alerts: Callable[[AgentEnv], AlertService] | None = None,
+    model: bool = True,
+    **settings: Any,
+) -> AsyncIterator[SlackEnv]:
+    """The channel mounted on an aiohttp server, with its fakes; `settings` override SlackSettings.
+    `alerts` builds the alert service over the agent's env (the platform then registers its poster);
+    `model=False` runs the agent in command mode (the fake Ollama still runs, unused)."""
     async with (
         running_fake_slack() as slack,
         running_fake_ollama() as llm,
         agent_factory(redis_url, ops) as make,
     ):
-        env = await make(llm.url)
+        env = await make(llm.url if model else None)
+        service = alerts(env) if alerts is not None else None
         options: dict[str, Any] = {
             "bot_token": "xoxb-test",
             "signing_secret": SECRET,
@@ -127,9 +139,11 @@ async def slack_env(redis_url: str, ops: AviOperations, **settings: Any) -> Asyn
             **settings,
         }
         server = web.Application()
-        assert PLATFORM.mount(server, channel_context(env), SlackSettings(**options))
+        assert PLATFORM.mount(server, channel_context(env, alerts=service), SlackSettings(**options))
         async with TestClient(TestServer(server)) as http:
-            yield SlackEnv(slack, llm, env, http, server[SLACK_BRIDGE])
+            yield SlackEnv(slack, llm, env, http, server[SLACK_BRIDGE], service)
+        if service is not None:
+            await service.aclose()
         await asyncio.sleep(0)
 
 

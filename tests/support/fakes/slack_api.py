@@ -6,7 +6,7 @@ Usage::
         client = AsyncWebClient(token="xoxb-test", base_url=slack.api_url)
         ...
         slack.calls_to("chat.postMessage")              # recorded calls, args parsed from JSON or form
-        slack.messages[ts]                              # the latest text/blocks of each posted message
+        slack.messages[ts]                              # the latest text/blocks/attachments of each message
         slack.fail("chat.postMessage", "not_in_channel")  # the next call to it answers ok:false
         url = slack.response_url()                      # a response_url; posts land in slack.responses
 
@@ -151,6 +151,7 @@ class FakeSlack:
                 "thread_ts": args.get("thread_ts"),
                 "text": args.get("text") or args.get("markdown_text", "") or first_text,
                 "blocks": args.get("blocks") or [],
+                "attachments": args.get("attachments") or [],
                 "bot_id": BOT_ID,
             }
             return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": self.messages[ts]}
@@ -160,6 +161,8 @@ class FakeSlack:
                 return {"ok": False, "error": "message_not_found"}
             if method == "chat.update":
                 msg.update(text=args.get("text", ""), blocks=args.get("blocks") or [])
+                if "attachments" in args:  # like Slack: left out, the old attachments stay
+                    msg["attachments"] = args["attachments"] or []
             else:
                 msg["text"] += args.get("markdown_text") or ""
                 msg["text"] += "".join(c.get("text", "") for c in args.get("chunks") or [])

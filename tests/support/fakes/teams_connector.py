@@ -1,7 +1,9 @@
 """A local Bot Framework connector (the service at an activity's `serviceUrl`) for tests.
 
 It records every call (method, path, JSON body) and keeps the messages the bot posted, by id, so an
-update (PUT) replaces one. `fail(status, times, retry_after)` answers the next calls with an error.
+update (PUT) replaces one. POST /v3/conversations (a proactive new thread in a channel) answers as
+the Bot Connector does: `{"id": "<channel>;messageid=<root>", "activityId": "<root>"}`, the root being
+the activity it carried. `fail(status, times, retry_after)` answers the next calls with an error.
 The SDK's client uses `requests` in a thread: a real socket, and NO_PROXY must cover 127.0.0.1.
 """
 
@@ -41,6 +43,7 @@ class FakeConnector:
         self.calls: list[Call] = []
         self.messages: dict[str, dict[str, Any]] = {}  # id -> the activity as last posted/updated
         self.conversation_of: dict[str, str] = {}
+        self.threads: list[str] = []  # conversation ids answered to POST /v3/conversations, in order
         self._ids = count(1)
         self._failures: list[tuple[int, str | None]] = []
 
@@ -68,6 +71,8 @@ class FakeConnector:
                 {"error": {"code": "Throttled", "message": "slow down"}}, status=status, headers=headers
             )
         parts = path.strip("/").split("/")
+        if parts == ["v3", "conversations"] and request.method == "POST":
+            return self._create(body)
         if len(parts) >= 4 and parts[:2] == ["v3", "conversations"] and parts[3] == "activities":
             conv = parts[2]
             if request.method == "PUT" and len(parts) == 5:
@@ -81,7 +86,25 @@ class FakeConnector:
                 return web.json_response({"id": new_id}, status=200)
         return web.json_response({})
 
+    def _create(self, body: Any) -> web.Response:
+        body = body if isinstance(body, dict) else {}
+        root = str(1_800_000_000_000 + next(self._ids))
+        channel = ((body.get("channelData") or {}).get("channel") or {}).get("id")
+        conversation = f"{channel};messageid={root}" if channel else f"19:new-{root}@thread.v2"
+        self.threads.append(conversation)
+        activity = body.get("activity")
+        if isinstance(activity, dict):
+            self.messages[root] = activity
+            self.conversation_of[root] = conversation
+        return web.json_response({"id": conversation, "activityId": root})
+
     # -- queries -----------------------------------------------------------------------------------
+
+    def created(self) -> list[Call]:
+        """The conversations (channel threads) the bot created."""
+        return [
+            c for c in self.calls if c.method == "POST" and c.path == "/v3/conversations" and c.status < 300
+        ]
 
     def posts(self, conversation: str | None = None, type: str = "message") -> list[Call]:
         return [
