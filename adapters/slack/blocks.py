@@ -13,6 +13,7 @@ from typing import Any, assert_never
 
 from pydantic import BaseModel, ValidationError
 
+from adapters.slack.diff import diff_sections
 from bot.text import footer_text, series_stats, sparkline
 from bot.types import (
     ConfirmationPart,
@@ -50,6 +51,7 @@ CONFIRM_ACTION = "avi_confirm"
 CANCEL_ACTION = "avi_cancel"
 MORE_ACTION = "avi_more"
 CONFIRM_BLOCK = "avi_op:"
+DIFF_BLOCK = "avi_diff:"  # a confirmation's diff, when it takes more than its own section
 Block = dict[str, Any]
 
 
@@ -292,10 +294,9 @@ def parse_confirmation_value(value: str) -> tuple[str, str]:
 def confirmation_blocks(part: ConfirmationPart, conversation_key: str) -> list[Block]:
     risk = ":rotating_light: destructive" if part.risk is Risk.DESTRUCTIVE else ":pencil2: write"
     head = f"*Confirm this change* ({risk})\n{escape(part.summary)}\n"
-    diff = "\n".join(escape(line) for line in part.diff)
-    if diff:
-        diff = clip(diff, SECTION_TEXT - len(head) - 8, "\n…")
-        head += f"```{diff}```"
+    chunks = diff_sections([escape(line) for line in part.diff], SECTION_TEXT)
+    if len(chunks) == 1 and len(head) + len(chunks[0]) <= SECTION_TEXT:
+        head, chunks = head + chunks[0], []
     confirm: Block = {
         "type": "button",
         "action_id": CONFIRM_ACTION,
@@ -311,6 +312,10 @@ def confirmation_blocks(part: ConfirmationPart, conversation_key: str) -> list[B
     }
     return [
         section(head),
+        *(
+            {**section(c), "block_id": clip(f"{DIFF_BLOCK}{part.action_id}:{n}", 255, "")}
+            for n, c in enumerate(chunks)
+        ),
         {
             "type": "actions",
             "block_id": clip(f"{CONFIRM_BLOCK}{part.action_id}", 255, ""),
@@ -478,14 +483,16 @@ def outcome(
         after: list[Block] = []
         change: list[Block] = []
     else:
-        start = at - 1 if at > 0 and original[at - 1].get("type") == "section" else at
+        start = at
+        while start > 0 and str(original[start - 1].get("block_id", "")).startswith(DIFF_BLOCK):
+            start -= 1
+        start = start - 1 if start > 0 and original[start - 1].get("type") == "section" else start
         end = at + 2 if at + 1 < len(original) and original[at + 1].get("type") == "context" else at + 1
         before, after = original[:start], [b for b in original[end:] if b.get("type") != "actions"]
         if view is not None:
-            diff = "\n".join(escape(d) for d in view.diff)
-            change = [section(f"```{clip(diff, SECTION_TEXT - 8, chr(10) + '…')}```")] if diff else []
+            change = [section(c) for c in diff_sections([escape(d) for d in view.diff], SECTION_TEXT)]
         else:
             kept = _without_header(original[start]) if start < at else None
-            change = [kept] if kept is not None else []
+            change = [*([kept] if kept is not None else []), *original[start + 1 : at]]
     blocks = [*before, section(line), *change, *rest][: MAX_BLOCKS - len(after)] + after
     return Rendered(text=clip(line, FALLBACK_TEXT) or "(no answer)", blocks=blocks[:MAX_BLOCKS])

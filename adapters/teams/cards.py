@@ -35,7 +35,7 @@ MAX_CARD_BYTES = 24_000  # Teams' limit is ~28 KB for the whole activity; keep r
 TABLE_ROW_STEPS = (40, 20, 10, 5, 2)
 TEXT_CHARS = 6000
 CELL_CHARS = 60
-DIFF_LINES = 40
+DIFF_CHARS = 16_000  # every changed line up to here (a card is at most ~28 KB), then a count
 MAX_TABLE_COLUMNS = 8
 # Column weights from content: a column's longest cell (header included), within these bounds, so a
 # name is not wrapped onto three lines while "Enabled" takes as much room.
@@ -196,13 +196,24 @@ def change_elements(view: ConfirmationPart | PendingActionView) -> list[Element]
         text_block(f"**Confirm this change** ({risk})"),
         text_block(clip(view.summary, 1000), spacing="Small"),
     ]
-    lines = view.diff[:DIFF_LINES]
-    if lines:
-        body = "\n".join(clip(line, 200) for line in lines)
-        if len(view.diff) > DIFF_LINES:
-            body += f"\n… and {len(view.diff) - DIFF_LINES} more lines"
-        out.append(text_block(body, fontType="Monospace", spacing="Small"))
+    if view.diff:
+        out.append(text_block(diff_text(view.diff), fontType="Monospace", spacing="Small"))
     return out
+
+
+def diff_text(diff: list[str]) -> str:
+    """Every changed line (a confirmation that hides a field hides the change), each clipped to 200
+    characters; only past DIFF_CHARS, far beyond any real change, the rest becomes a count."""
+    shown: list[str] = []
+    size = 0
+    for n, line in enumerate(diff):
+        line = clip(line, 200)
+        if size + len(line) > DIFF_CHARS:
+            shown.append(f"… and {len(diff) - n} more changed lines: the web page shows them all")
+            break
+        shown.append(line)
+        size += len(line) + 1
+    return "\n".join(shown)
 
 
 def confirmation_elements(part: ConfirmationPart, conversation_key: str) -> list[Element]:
@@ -342,7 +353,7 @@ def outcome(
         body: list[Element] = [text_block(line, weight="Bolder")]
         if view is not None and view.diff:
             body.append(
-                text_block("\n".join(clip(d, 200) for d in view.diff[:DIFF_LINES]), fontType="Monospace")
+                text_block(diff_text(view.diff), fontType="Monospace")
             )
         if result is not None:
             for part in result.parts[1:]:

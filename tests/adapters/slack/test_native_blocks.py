@@ -121,12 +121,12 @@ def test_damaged_show_more_values_are_rejected() -> None:
         assert bk.parse_more_value(bad) is None, bad
 
 
-def pending() -> tuple[list[dict[str, Any]], PendingActionView]:
+def pending(diff: list[str] | None = None) -> tuple[list[dict[str, Any]], PendingActionView]:
     expires = datetime.now(UTC) + timedelta(minutes=10)
     part = ConfirmationPart(
         action_id="act0000001",
         summary="Disable virtual service vs-web",
-        diff=["- enabled: true", "+ enabled: false"],
+        diff=diff or ["- enabled: true", "+ enabled: false"],
         risk=Risk.WRITE,
         expires_at=expires,
     )
@@ -135,6 +135,31 @@ def pending() -> tuple[list[dict[str, Any]], PendingActionView]:
         id=part.action_id, summary=part.summary, diff=part.diff, risk=part.risk, expires_at=expires
     )
     return bk.render_reply(reply, controller="ctl", mode="command mode").blocks, view
+
+
+LONG_DIFF = [f"~ analytics_field_{i:03d}: {'x' * 20} → {'y' * 20}" for i in range(120)]
+
+
+def test_a_long_generic_change_shows_every_field_before_and_after_it_is_settled() -> None:
+    """120 changed fields are more than one section holds: none is cut, the buttons stay last."""
+    original, view = pending(LONG_DIFF)
+    valid(original)
+    text = json.dumps(original)
+    missing = [f"analytics_field_{i:03d}" for i in range(120) if f"analytics_field_{i:03d}" not in text]
+    assert not missing, missing
+    assert "more changed lines" not in text
+    assert bk.has_confirmation(original)
+    assert text.count("Confirm this change") == 1
+    done = Reply(parts=[TextPart(markdown="Done: Patched virtual service vs-web.")])
+    for settled in (
+        bk.outcome(original, ":white_check_mark:", "Confirmed by <@U1>", done, view=view),
+        bk.outcome(original, ":hourglass:", "", Reply(parts=[TextPart(markdown="It expired.")])),
+    ):
+        valid(settled.blocks)
+        after = json.dumps(settled.blocks)
+        assert all(f"analytics_field_{i:03d}" in after for i in range(120))
+        assert "Confirm this change" not in after
+        assert not bk.has_confirmation(settled.blocks)
 
 
 def test_a_settled_confirmation_has_one_outcome_line_in_place_of_buttons_and_expiry() -> None:

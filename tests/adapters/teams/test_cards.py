@@ -205,3 +205,21 @@ def test_huge_text_is_clipped_and_outcome_and_refusal_cards_are_valid() -> None:
     refused = cards.refusal(pending, "victor: not allowed", "teams:19:x")
     validate_card(refused)
     assert "Action.Execute" in json.dumps(refused)
+
+
+def test_a_long_generic_change_shows_every_field_on_its_card_and_its_outcome() -> None:
+    from bot.types import PendingActionView
+
+    diff = [f"~ analytics_field_{i:03d}: {'x' * 20} → {'y' * 20}" for i in range(120)]
+    part = confirmation().model_copy(update={"diff": diff})
+    card = cards.render_reply(Reply(parts=[part], conversation_key="teams:19:x"))
+    validate_card(card)
+    text = json.dumps(card)
+    assert all(f"analytics_field_{i:03d}" in text for i in range(120))
+    assert "more changed lines" not in text
+    pending = PendingActionView(
+        id=part.action_id, summary=part.summary, diff=diff, risk=part.risk, expires_at=part.expires_at
+    )
+    done = cards.outcome(pending, "✅", "Confirmed by olivia", Reply(parts=[TextPart(markdown="Done.")]))
+    validate_card(done)
+    assert all(f"analytics_field_{i:03d}" in json.dumps(done) for i in range(120))
