@@ -25,7 +25,7 @@ from typing import Any
 from bot.agent import Agent
 from bot.alerts.feed import FeedItem as FeedItem  # for the web platform's feed
 from bot.alerts.followup import diagnosis_calls, diagnosis_title, with_alert
-from bot.alerts.models import AlertContext
+from bot.alerts.models import AlertContext, duration_text
 from bot.alerts.poster import AlertPoster
 from bot.alerts.service import AlertService, PollerHealth
 from bot.commands import CommandError, CoreCommand, parse_command
@@ -198,6 +198,12 @@ class Turns:
     def alerts_on(self) -> bool:
         """True when alerts are routed to chat (a platform then registers its poster)."""
         return self._alerts is not None
+
+    @property
+    def alert_mute_label(self) -> str:
+        """The Mute button's words, with how long it silences ("Mute 1 h")."""
+        minutes = self._alerts.settings.mute_minutes if self._alerts is not None else 60.0
+        return f"Mute {duration_text(minutes * 60)}"
 
     @property
     def alert_feed_on(self) -> bool:

@@ -44,7 +44,10 @@ class Slack:
         app[SLACK_BRIDGE] = bridge
         app[SLACK_BOLT] = bolt
         if ctx.turns.alerts_on:
-            ctx.turns.add_alert_poster("slack", SlackAlertPoster(bolt.client, links=ctx.turns.alert_links))
+            ctx.turns.add_alert_poster(
+                "slack",
+                SlackAlertPoster(bolt.client, links=ctx.turns.alert_links, mute=ctx.turns.alert_mute_label),
+            )
         if settings.socket_mode:
             from adapters.slack.socket_mode import run_with
 

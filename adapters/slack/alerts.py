@@ -108,7 +108,7 @@ def _digest_blocks(view: AlertView) -> list[bk.Block]:
     return out
 
 
-def buttons(view: AlertView, links: str | None) -> bk.Block:
+def buttons(view: AlertView, links: str | None, mute: str = "Mute") -> bk.Block:
     """Investigate; Mute for one object's alert (a storm digest cannot be muted); the controller's
     UI when its public address is configured (its base URL: UI paths differ between versions)."""
     value = bk.clip(view.alert_uuid or view.kind, bk.BUTTON_VALUE)
@@ -126,7 +126,7 @@ def buttons(view: AlertView, links: str | None) -> bk.Block:
             {
                 "type": "button",
                 "action_id": MUTE_ACTION,
-                "text": {"type": "plain_text", "text": "Mute"},
+                "text": {"type": "plain_text", "text": mute},
                 "value": value,
             }
         )
@@ -142,7 +142,7 @@ def buttons(view: AlertView, links: str | None) -> bk.Block:
     return {"type": "actions", "elements": elements}
 
 
-def root_message(view: AlertView, links: str | None = None) -> AlertMessage:
+def root_message(view: AlertView, links: str | None = None, mute: str = "Mute") -> AlertMessage:
     """The whole root, as posted and as each update replaces it."""
     headline = view.headline()
     icon = ":white_check_mark:" if view.state == "resolved" else ICONS.get(view.level, ":warning:")
@@ -152,7 +152,7 @@ def root_message(view: AlertView, links: str | None = None) -> AlertMessage:
     attachment = {
         "color": colour(view),
         "fallback": bk.plain(headline, bk.FALLBACK_TEXT),
-        "blocks": [*details, buttons(view, links)],
+        "blocks": [*details, buttons(view, links, mute)],
     }
     return AlertMessage(
         text=bk.plain(headline, bk.FALLBACK_TEXT),
@@ -167,9 +167,10 @@ class SlackAlertPoster:
 
     platform = ev.PLATFORM
 
-    def __init__(self, client: AsyncWebClient, *, links: str | None = None) -> None:
+    def __init__(self, client: AsyncWebClient, *, links: str | None = None, mute: str = "Mute") -> None:
         self.client = client
         self.links = links
+        self.mute = mute
         self._team: str | None = None
 
     async def team(self) -> str:
@@ -181,7 +182,7 @@ class SlackAlertPoster:
 
     async def post_root(self, route: AlertRoute, view: AlertView) -> ThreadRef:
         team = await self.team()  # first: a root posted without a key to find it by would be lost
-        msg = root_message(view, self.links)
+        msg = root_message(view, self.links, self.mute)
         resp = await self.client.chat_postMessage(
             channel=route.target,
             text=msg.text,
@@ -207,7 +208,7 @@ class SlackAlertPoster:
         )
 
     async def update_root(self, ref: ThreadRef, view: AlertView) -> None:
-        msg = root_message(view, self.links)
+        msg = root_message(view, self.links, self.mute)
         await self.client.chat_update(
             channel=ref.data["channel"],
             ts=ref.data["ts"],

@@ -165,7 +165,9 @@ class Teams:
         if not settings.alert_service_url:
             log.warning("teams: alerts routed to teams: are not posted: TEAMS_ALERT_SERVICE_URL is not set")
             return
-        poster = TeamsAlertPoster(adapter, sender, settings, links=ctx.turns.alert_links)
+        poster = TeamsAlertPoster(
+            adapter, sender, settings, links=ctx.turns.alert_links, mute=ctx.turns.alert_mute_label
+        )
         ctx.turns.add_alert_poster("teams", poster)
         log.info("teams: alerts posted through %s", settings.alert_service_url)
 

@@ -120,25 +120,27 @@ def button(verb: str, label: str, thread_key: str) -> Element:
     }
 
 
-def buttons(view: AlertView, thread_key: str, links: str | None) -> list[Element]:
+def buttons(view: AlertView, thread_key: str, links: str | None, mute: str = "Mute") -> list[Element]:
     """Investigate; Mute for one object's alert (a storm digest cannot be muted); the controller's
     page when a public address is configured."""
     actions = [button(INVESTIGATE, "Investigate", thread_key)]
     if view.kind == "alert":
-        actions.append(button(MUTE, "Mute", thread_key))
+        actions.append(button(MUTE, mute, thread_key))
     if links:
         actions.append({"type": "Action.OpenUrl", "title": "Open in controller", "url": links})
     return actions
 
 
-def alert_card(view: AlertView, thread_key: str, *, links: str | None = None, hint: str = "") -> Card:
+def alert_card(
+    view: AlertView, thread_key: str, *, links: str | None = None, hint: str = "", mute: str = "Mute"
+) -> Card:
     """The root of an alert's (or a storm digest's) thread, re-rendered whole on every update."""
     style, colour = style_of(view)
     head = plain(run(title(view), weight="Bolder", size="Medium", color=colour))
     lines = digest_lines(view) if view.kind == "digest" else alert_lines(view)
     body: list[Element] = [
         {"type": "Container", "style": style, "bleed": True, "items": [head, *lines]},
-        {"type": "ActionSet", "actions": buttons(view, thread_key, links)},
+        {"type": "ActionSet", "actions": buttons(view, thread_key, links, mute)},
     ]
     if hint:
         body.append(subtle(hint))

@@ -65,12 +65,19 @@ class TeamsAlertPoster:
     """Renders and sends alert threads; decides nothing (bot/alerts/ does)."""
 
     def __init__(
-        self, adapter: CloudAdapterBase, sender: Sender, settings: TeamsSettings, *, links: str | None
+        self,
+        adapter: CloudAdapterBase,
+        sender: Sender,
+        settings: TeamsSettings,
+        *,
+        links: str | None,
+        mute: str = "Mute",
     ) -> None:
         self.adapter = adapter
         self.sender = sender
         self.settings = settings
         self.links = links
+        self.mute = mute
 
     # -- AlertPoster ---------------------------------------------------------------------------------
 
@@ -100,7 +107,7 @@ class TeamsAlertPoster:
     # -- helpers -------------------------------------------------------------------------------------
 
     def _root(self, view: AlertView, key: str, hint: str, activity_id: str | None = None) -> Activity:
-        content = alert_cards.alert_card(view, key, links=self.links, hint=hint)
+        content = alert_cards.alert_card(view, key, links=self.links, hint=hint, mute=self.mute)
         return card_activity(content, view.headline(), activity_id)
 
     def _bot(self) -> ChannelAccount | None:

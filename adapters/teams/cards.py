@@ -352,9 +352,7 @@ def outcome(
     def build(max_rows: int) -> Card:
         body: list[Element] = [text_block(line, weight="Bolder")]
         if view is not None and view.diff:
-            body.append(
-                text_block(diff_text(view.diff), fontType="Monospace")
-            )
+            body.append(text_block(diff_text(view.diff), fontType="Monospace"))
         if result is not None:
             for part in result.parts[1:]:
                 body.extend(part_elements(part, result.conversation_key, max_rows))

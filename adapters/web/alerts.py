@@ -78,7 +78,7 @@ def _what(view: AlertView) -> str:
     return view.what
 
 
-def _card(item: FeedItem, links: str | None) -> dict[str, Any]:
+def _card(item: FeedItem, links: str | None, mute: str = "Mute") -> dict[str, Any]:
     """What the card template shows; every value is text, escaped by the template."""
     view = item.view
     anchor = hashlib.sha256(item.thread_key.encode("utf-8", "surrogatepass")).hexdigest()[:12]
@@ -115,6 +115,7 @@ def _card(item: FeedItem, links: str | None) -> dict[str, Any]:
         if digest
         else f"What is wrong with {what}?",
         "link": links or "",
+        "mute": mute,
     }
 
 
@@ -160,7 +161,7 @@ async def feed_fragment(request: web.Request) -> web.Response:
     except Exception as exc:
         log.warning("alert feed unavailable for the page: %s", type(exc).__name__)
         error = UNAVAILABLE
-    cards = [_card(item, turns.alert_links) for item in items]
+    cards = [_card(item, turns.alert_links, turns.alert_mute_label) for item in items]
     inner = render("alerts/cards.html", cards=cards, error=error)
     seen = hashlib.sha256(str(inner).encode()).hexdigest()[:16]
     if request.query.get("seen") == seen:

@@ -146,6 +146,7 @@ async def test_an_alert_is_one_coloured_root_with_buttons_and_fallback_text(
         sa.INVESTIGATE_ACTION,
         sa.MUTE_ACTION,
     ]
+    assert button(root, sa.MUTE_ACTION)["text"]["text"] == "Mute 1 h"  # alerts.mute_minutes
     assert element(root, sa.OPEN_ACTION) is None  # no controller_url, no link
     assert len(a.slack.calls_to("auth.test")) == 1
     await raise_alert(a.env.ops, names(sim)[1])

@@ -181,7 +181,7 @@ async def test_an_alert_starts_one_thread_in_the_channel_with_its_card(a: AlertE
     assert f"{name} is down" in texts(first)
     assert [(x["type"], x["title"]) for x in actions(first)] == [
         ("Action.Execute", "Investigate"),
-        ("Action.Execute", "Mute"),
+        ("Action.Execute", "Mute 1 h"),
     ]  # no "Open in controller": no alerts.controller_url
     assert all(x["fallback"]["type"] == "Action.Submit" for x in actions(first))
     assert created.body["activity"]["summary"].startswith(f"[high] pool {name}")
@@ -193,7 +193,7 @@ async def test_an_alert_starts_one_thread_in_the_channel_with_its_card(a: AlertE
     updated = a.card_of(root)
     validate_card(updated)
     assert button(updated, "Investigate")["data"] == {"avibot": "investigate", "t": key}
-    assert button(updated, "Mute")["data"] == {"avibot": "mute", "t": key}
+    assert button(updated, "Mute 1 h")["data"] == {"avibot": "mute", "t": key}
     ctx = await a.turns.alert_context("teams", key)
     assert ctx is not None
     assert ctx.object_name == name
@@ -353,7 +353,7 @@ async def test_investigate_posts_the_reads_in_the_thread(a: AlertEnv) -> None:
 
 async def test_mute_by_a_viewer_is_refused_to_them_alone(a: AlertEnv) -> None:
     _, thread, root, _ = await a.alert()
-    mute = button(a.card_of(root), "Mute")
+    mute = button(a.card_of(root), "Mute 1 h")
     resp = await a.post(invoke(mute, thread, root, VIEWER, a.connector.url))
     body = await resp.json()
     assert body["type"] == "application/vnd.microsoft.activity.message"
@@ -377,7 +377,7 @@ async def test_mute_by_a_viewer_is_refused_to_them_alone(a: AlertEnv) -> None:
 
 async def test_mute_by_an_operator_is_confirmed_in_the_thread_and_holds(a: AlertEnv) -> None:
     name, thread, root, _ = await a.alert()
-    resp = await a.post(invoke(button(a.card_of(root), "Mute"), thread, root, OPERATOR, a.connector.url))
+    resp = await a.post(invoke(button(a.card_of(root), "Mute 1 h"), thread, root, OPERATOR, a.connector.url))
     assert (await resp.json())["value"] == "Done: see this thread."
     [card] = await a.connector.wait_for(lambda: a.cards_in(thread))
     assert f"Muted: no new alert about pool {name}" in texts(card)

@@ -183,7 +183,7 @@ async def test_a_raised_alert_shows_as_a_card_and_a_clear_resolves_it(
     assert re.search(r'<time class="alert-time" datetime="[^"]+">\d{4}-\d\d-\d\d \d\d:\d\d UTC</time>', html)
     assert ">open<" in html
     assert ">Investigate</button>" in html
-    assert ">Mute</button>" in html
+    assert ">Mute 1 h</button>" in html  # with how long it lasts (alerts.mute_minutes)
     assert f'data-prefill="What is wrong with pool {name}?"' in html
     assert f'href="{CONTROLLER_URL}" target="_blank" rel="noopener noreferrer"' in html
 
