@@ -152,7 +152,9 @@ async def test_one_root_per_route_a_thread_answer_one_resolution_a_digest_and_a_
         alert = await raise_alert(ops, vs)
         raised = time.monotonic()
         await wait_until(lambda: d.roots() and d.teams_threads(), 2 * POLL + 3, "the roots")
-        assert time.monotonic() - raised <= 2 * POLL + 3
+        took = time.monotonic() - raised
+        assert took <= 2 * POLL  # "within two poll intervals"
+        print(f"alert to both roots: {took:.2f} s (poll every {POLL:g} s)")
         await settled(d)
         (root,) = d.roots()
         assert len(d.teams_threads()) == 1
