@@ -345,9 +345,10 @@ def _plain_word(r: Reading, i: int) -> bool:
 def _filters(r: Reading) -> None:
     text = r.text
     m = re.search(
-        r"\b(?:with|having)\s+['\"]?([\w.-]+)['\"]?\s+in\s+(?:the|their|its)?\s*names?\b"
+        r"\b(?:with|having|have|has)\s+['\"]?([\w.-]+)['\"]?\s+in\s+(?:the|their|its)?\s*names?\b"
         r"|\bnames?\s+(?:contains?|containing|like|matching|with|has|have|includes?)\s+['\"]?([\w.-]+)"
-        r"|\b(?:containing|matching|named like|called like)\s+['\"]?([\w.-]+)",
+        r"|\b(?:containing|matching|named like|called like)\s+['\"]?([\w.-]+)"
+        r"|\b(?:called|named)\s+['\"]?([\w.-]+?)['\"]?\s*(?:\*|\s(?:something|anything|whatever|smth))",
         text,
     )
     if m:

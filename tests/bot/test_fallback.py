@@ -65,6 +65,10 @@ ANSWERED: list[tuple[str, str, dict[str, Any]]] = [
     # what happened
     ("who switched off storefront-pool last night?", "list_events", {"name": "storefront-pool"}),
     ("did anyone change anything in the last 6 hours", "list_events", {"window": "6h"}),
+    # names by a part
+    ("which pools have blog in their name", "list_pools", {"name_contains": "blog"}),
+    ("any vs called shop something?", "list_virtual_services", {"name_contains": "shop"}),
+    ("thruput of storefront last hour", "get_analytics", {"entity_type": VS, "name": "storefront"}),
     # spelt wrong
     ("lsit all virtaul services", "list_virtual_services", {}),
     ("latnecy of storefront today", "get_analytics", {"name": "storefront", "window": "24h"}),
