@@ -6,11 +6,12 @@ arguments), how often does the fallback choose a wrong tool, and how many tool-s
 turn sends compared with every tool. Questions for tools the catalogue does not have yet are counted
 apart. No model, no controller: it runs in a second.
 
-Run: `make bench`, or `python -m bench.answers [--set tune|holdout|all] [--json] [--failures]`
+Run: `make bench`, or `python -m bench.answers [--set tune|holdout|all|fresh] [--json] [--failures]`
 (`--split` is the same option). The full run (every split) writes bench/results_answers.json; a run of
 one split only prints, so tuning on `tune` never overwrites the recorded figures. Tune the router and
-the fallback on `tune` alone; `holdout` says whether the tuning generalises. With Ollama, `avibot
-eval` scores the whole answer through a model.
+the fallback on `tune` alone; `holdout` said whether the tuning generalised until its failures were
+read (2026-12-03); `fresh`, written afterwards by someone who had not read the router, is the split
+nobody has tuned on. With Ollama, `avibot eval` scores the whole answer through a model.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from avibot.eval import SPLITS, questions_for
+from avibot.eval import FRESH, SPLITS, questions_for
 from bot.quality import Report, measure
 
 RESULTS = Path(__file__).resolve().parent / "results_answers.json"
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         "--set",
         "--split",
         dest="split",
-        choices=(*SPLITS, "all"),
+        choices=(*SPLITS, FRESH, "all"),
         default="all",
         help="default: each, and all",
     )
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         "--failures", action="store_true", help="also list the tune questions that went wrong"
     )
     args = parser.parse_args(argv)
-    splits = [*SPLITS, "all"] if args.split == "all" else [args.split]
+    splits = [*SPLITS, "all", FRESH] if args.split == "all" else [args.split]
     reports = {split: measure(questions_for(split)) for split in splits}
     # Which questions failed is listed for `tune` only: the holdout is for checking, not for tuning on.
     doc = {split: report.as_dict(failures=split == "tune") for split, report in reports.items()}

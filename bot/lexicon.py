@@ -333,7 +333,8 @@ _DOWN_WORDS = (
     "trouble", "fail", "fails",
 )  # fmt: skip
 _TRAFFIC_WORDS = (
-    "traffic", "throughput", "thruput", "tput", "bandwidth", "latency", "requests", "performance", "statistics", "errors",
+    "traffic", "throughput", "thruput", "tput", "bandwidth", "latency", "requests", "performance",
+    "statistics", "errors",
     "connections", "graph", "trend", "response time", "response times", "rtt", "timing", "timings",
     "end to end", "rps", "requests per second", "requests per sec", "error rate", "5xx", "4xx", "spike",
     "spikes", "slow", "slowness", "bytes", "bps", "hits", "concurrent connections", "apdex", "chart", "p50",
