@@ -99,7 +99,8 @@ async def list_events(ctx: ToolContext, args: EventsArgs) -> ToolResult:
     else:
         newest = found.events[0]
         summary = (
-            f"{found.total} events and alerts{about} in the last {span}; newest {_time(newest)} UTC: "
+            f"{'1 event or alert' if found.total == 1 else f'{found.total} events and alerts'}{about} in the "
+            f"last {span}; newest {_time(newest)} UTC: "
             f"{newest.event_id} ({newest.description})"
         )
     if not found.complete:

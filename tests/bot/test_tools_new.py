@@ -126,6 +126,10 @@ async def test_list_events_newest_first_within_the_window(ops: AviOperations) ->
     assert isinstance(table, TablePart)
     assert [r[2] for r in table.rows] == ["CONFIG_UPDATE", "CONFIG_CREATE"]
 
+    await ops.healthmonitors.create(HealthMonitorCreate(name="hm-once", type="tcp"))
+    once = await call(ops, "list_events", name="hm-once", window="1h")
+    assert once.summary.startswith("1 event or alert for hm-once in the last hour")
+
     kinds = await call(ops, "list_events", name="hm-story", object_type="monitor")
     assert len(kinds.data["items"]) == 2
     assert not (await call(ops, "list_events", name="hm-story", object_type="vs")).data["items"]
