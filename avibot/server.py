@@ -69,7 +69,7 @@ def create_server_app(runtime: Runtime, settings: Settings) -> web.Application:
         ),
     )  # fmt: skip
     if runtime.alerts is not None:
-        metrics.expect_alert_platforms({route.platform for route in runtime.alerts.settings.routes})
+        metrics.expect_alert_platforms(runtime.alerts.settings.platforms)
         app.cleanup_ctx.append(_alert_poller(runtime))
     agent = runtime.agent  # the composition root may know it: the proxy checks roles as the core does
     setup_proxy(app, runtime.client, runtime.turns, agent.access_settings, agent.default_tenant)

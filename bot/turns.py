@@ -208,7 +208,7 @@ class Turns:
     @property
     def alert_feed_on(self) -> bool:
         """True when some alerts go to the web page's feed (a `web:` route)."""
-        return self._alerts is not None and any(r.platform == "web" for r in self._alerts.settings.routes)
+        return self._alerts is not None and "web" in self._alerts.settings.platforms
 
     def add_alert_poster(self, platform: str, poster: AlertPoster) -> None:
         if self._alerts is not None:

@@ -15,26 +15,14 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.teams.cards import Card, Element, card, clip, subtle
-from bot.alerts.models import AlertView, duration_text
+from bot.alerts.models import AlertView, duration_text, object_words
 
 INVESTIGATE = "investigate"
 MUTE = "mute"
 VERBS = {INVESTIGATE: "avi_investigate", MUTE: "avi_mute"}
 DIGEST_LINES = 30
 NAME_CHARS = 200
-# API object types in words (bot/alerts/followup.py has the same; adapters may not import it).
-KINDS = {
-    "virtualservice": "virtual service",
-    "pool": "pool",
-    "serviceengine": "service engine",
-    "poolgroup": "pool group",
-    "healthmonitor": "health monitor",
-}
 LEVEL_ICONS = {"high": "🔴", "medium": "🟠", "low": "🟡"}
-
-
-def kind_word(object_type: str | None) -> str:
-    return KINDS.get(object_type or "", object_type or "object")
 
 
 def run(text: str, **style: Any) -> dict[str, Any]:
@@ -64,7 +52,7 @@ def style_of(view: AlertView) -> tuple[str, str]:
 def title(view: AlertView) -> str:
     if view.kind == "digest":
         return f"🌩 {view.headline()}"
-    what = f"{kind_word(view.object_type)} {clip(view.object_name, NAME_CHARS)}".strip()
+    what = object_words(view.object_type, clip(view.object_name, NAME_CHARS))
     if view.state == "resolved":
         return f"✅ Resolved: {what}"
     level = view.level_word or "alert"
@@ -97,7 +85,7 @@ def alert_lines(view: AlertView) -> list[Element]:
 def digest_lines(view: AlertView) -> list[Element]:
     out: list[Element] = [fact("Since", _when(view))]
     for line in view.digest[:DIGEST_LINES]:
-        what = f"{kind_word(line.object_type)} {clip(line.object_name, NAME_CHARS)}".strip()
+        what = object_words(line.object_type, clip(line.object_name, NAME_CHARS))
         out.append(plain(run(f"{line.count}x ", weight="Bolder"), run(what), spacing="Small"))
     hidden = len(view.digest) - DIGEST_LINES
     if hidden > 0:

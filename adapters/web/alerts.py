@@ -31,7 +31,7 @@ from adapters.web.limits import FailureLimiter
 from adapters.web.openapi import RouteDoc, document
 from adapters.web.render import render, render_reply
 from adapters.web.security import GUARD, identity, inbound
-from bot.alerts.models import AlertView, duration_text, kind_word
+from bot.alerts.models import AlertView, duration_text, kind_word, object_words
 from bot.turns import FeedItem, Turns
 from bot.types import Outcome, TurnResult, render_plain
 
@@ -106,7 +106,7 @@ def _card(item: FeedItem, links: str | None, mute: str = "Mute") -> dict[str, An
         if resolved and view.resolved_after_seconds is not None
         else "",
         "lines": [
-            {"what": f"{kind_word(d.object_type)} {d.object_name}".strip(), "count": d.count}
+            {"what": object_words(d.object_type, d.object_name), "count": d.count}
             for d in view.digest
         ],
         "total": view.total,

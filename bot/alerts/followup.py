@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.alerts.models import AlertContext, kind_word
+from bot.alerts.models import AlertContext, object_words
 from bot.types import Inbound
 
 _KIND_WORDS = r"(?:vs|virtual\s+service|pool|service\s+engine|se|object|server\s+group)"
@@ -31,7 +31,7 @@ def resolve_references(text: str, ctx: AlertContext) -> str:
     if count:
         return replaced
     stripped = text.rstrip(" ?.!")
-    return f"{stripped} for {kind_word(ctx.object_type)} {name}{text[len(stripped) :]}"
+    return f"{stripped} for {object_words(ctx.object_type, name)}{text[len(stripped) :]}"
 
 
 def with_alert(inbound: Inbound, ctx: AlertContext) -> Inbound:
@@ -58,6 +58,6 @@ def diagnosis_title(ctx: AlertContext) -> str:
     if ctx.kind != "alert":
         return f"**Investigating the alert storm** ({ctx.summary}): the last hour's events."
     return (
-        f"**Investigating {kind_word(ctx.object_type)} {ctx.object_name}**: its state, the last hour's "
+        f"**Investigating {object_words(ctx.object_type, ctx.object_name)}**: its state, the last hour's "
         "events and key metrics."
     )

@@ -44,6 +44,11 @@ def kind_word(object_type: str | None) -> str:
     return OBJECT_WORDS.get(object_type or "", object_type or "object")
 
 
+def object_words(object_type: str | None, name: str) -> str:
+    """ "pool web-pool", "virtual service vs-1"; just the kind without a name."""
+    return f"{kind_word(object_type)} {name}".strip()
+
+
 class ThreadRef(BaseModel):
     """A posted root message. `thread_key` is the conversation key a reply in that thread arrives with
     (`slack:<team>:<channel>:<ts>`, `teams:<conversation id>`); `data` is the poster's own (channel,
@@ -105,7 +110,7 @@ class AlertView(BaseModel):
         """The object in words ("pool web-pool", "virtual service vs-1"), or a storm's headline."""
         if self.kind == "digest":
             return self.headline()
-        return f"{kind_word(self.object_type)} {self.object_name}".strip()
+        return object_words(self.object_type, self.object_name)
 
     @property
     def level_word(self) -> str:

@@ -21,7 +21,7 @@ from avi.operations.alerts import Alert
 from bot.alerts.engine import AlertEngine, AlertSource, PollReport
 from bot.alerts.feed import FeedItem, FeedPoster
 from bot.alerts.health import ObjectHealth
-from bot.alerts.models import AlertContext, kind_word
+from bot.alerts.models import AlertContext, object_words
 from bot.alerts.poster import AlertPoster
 from bot.alerts.settings import AlertSettings
 from bot.alerts.store import AlertStore
@@ -65,7 +65,7 @@ class AlertService:
             source, store, self.posters, settings, observers=observers, clock=clock, health=health
         )
         self.feed = FeedPoster(store)
-        if any(route.platform == "web" for route in settings.routes):
+        if "web" in settings.platforms:
             self.posters["web"] = self.feed
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
@@ -138,7 +138,7 @@ class AlertService:
         if ctx.kind != "alert" or not ctx.route_to:
             return "A storm digest cannot be muted; mute the objects in it from their own threads."
         await self.engine.mute(ctx.route_to, ctx.object_uuid or ctx.alert_uuid, minutes * 60, by)
-        what = f"{kind_word(ctx.object_type)} {ctx.object_name}"
+        what = object_words(ctx.object_type, ctx.object_name)
         return f"Muted: no new alert about {what} will be posted here for {minutes:g} min (by {by})."
 
     async def feed_items(self, feed: str | None = None, limit: int = 50) -> list[FeedItem]:

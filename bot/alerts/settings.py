@@ -127,3 +127,8 @@ class AlertSettings(BaseModel):
     @property
     def enabled(self) -> bool:
         return bool(self.routes)
+
+    @property
+    def platforms(self) -> frozenset[str]:
+        """The platforms some route posts to (slack, teams, web)."""
+        return frozenset(route.platform for route in self.routes)
