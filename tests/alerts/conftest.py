@@ -9,14 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from avi.operations import AviOperations
+from tests.alerts.helpers import uncached_ops  # noqa: F401 (the `ops` fixture)
 from tests.conftest import RunningSim, ops_for
-
-
-@pytest.fixture
-async def ops(sim: RunningSim) -> AsyncIterator[AviOperations]:
-    ops = ops_for(sim, cache_seconds=0)
-    yield ops
-    await ops.client.aclose()
 
 
 @pytest.fixture

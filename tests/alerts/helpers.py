@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
+
+import pytest
 
 from avi.operations import AviOperations
 from bot.alerts import AlertEngine, AlertSettings, AlertStore, MemoryPoster
-from tests.conftest import RunningSim
+from tests.conftest import RunningSim, ops_for
+
+
+@pytest.fixture(name="ops")
+async def uncached_ops(sim: RunningSim) -> AsyncIterator[AviOperations]:
+    """The `ops` fixture of alert tests (import `uncached_ops`): the client's short read cache off,
+    because they change the simulator's alerts between polls milliseconds apart, which a real poller
+    (every 30 s) never does."""
+    ops = ops_for(sim, cache_seconds=0)
+    yield ops
+    await ops.client.aclose()
 
 
 def names(sim: RunningSim, obj_type: str = "virtualservice") -> list[str]:

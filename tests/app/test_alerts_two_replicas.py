@@ -18,11 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from avi.operations import AviOperations
-from tests.alerts.helpers import clear_alert, names, raise_alert
-from tests.conftest import RunningSim, ops_for
+from tests.alerts.helpers import (
+    clear_alert,
+    names,
+    raise_alert,
+    uncached_ops,  # noqa: F401 (the `ops` fixture: no read cache)
+)
+from tests.conftest import RunningSim
 from tests.faults.serve_process import Served, environment, serve, write_config
 from tests.support.fakes.slack_api import BOT_USER, TEAM, FakeSlack, running_fake_slack, signed_headers
 from tests.support.fakes.teams_connector import FakeConnector, running_fake_connector
@@ -132,13 +136,6 @@ async def slack_event(replica: Served, event: dict[str, Any]) -> int:
     headers = {"Content-Type": "application/json", **signed_headers(SIGNING, body)}
     async with httpx.AsyncClient(timeout=10) as http:
         return (await http.post(replica.url + "/slack/events", content=body, headers=headers)).status_code
-
-
-@pytest.fixture
-async def ops(sim: RunningSim) -> AsyncIterator[AviOperations]:
-    ops = ops_for(sim, cache_seconds=0)
-    yield ops
-    await ops.client.aclose()
 
 
 async def test_one_root_per_route_a_thread_answer_one_resolution_a_digest_and_a_quiet_restart(

@@ -23,8 +23,14 @@ from bot.alerts.health import ObjectHealth
 from bot.alerts.service import AlertService
 from tests.adapters.slack.harness import OPERATOR, VIEWER, SlackEnv, all_text, mention, slack_env
 from tests.adapters.slack.test_escaping import rename, texts
-from tests.alerts.helpers import clear_alert, names, raise_alert, settings
-from tests.conftest import RunningSim, ops_for
+from tests.alerts.helpers import (
+    clear_alert,
+    names,
+    raise_alert,
+    settings,
+    uncached_ops,  # noqa: F401 (the `ops` fixture: no read cache)
+)
+from tests.conftest import RunningSim
 from tests.support.agent_env import AgentEnv
 from tests.support.fakes.slack_api import TEAM
 
@@ -32,14 +38,6 @@ CHANNEL = "C-alerts"
 ROUTE = f"slack:{CHANNEL}"
 CONTROLLER = "https://avi.example.com"
 NASTY = "<b>&x"
-
-
-@pytest.fixture
-async def ops(sim: RunningSim) -> AsyncIterator[AviOperations]:
-    """The controller read with no client cache: tests raise alerts and poll milliseconds apart."""
-    ops = ops_for(sim, cache_seconds=0)
-    yield ops
-    await ops.client.aclose()
 
 
 def service_of(**options: Any) -> Callable[[AgentEnv], AlertService]:

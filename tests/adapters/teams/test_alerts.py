@@ -29,8 +29,14 @@ from bot.turns import Turns
 from tests.adapters.context import channel_context
 from tests.adapters.teams.test_cards import validate_card
 from tests.adapters.teams.test_http import ACCESS, OPERATOR, VIEWER, activity
-from tests.alerts.helpers import clear_alert, names, raise_alert, settings
-from tests.conftest import RunningSim, ops_for
+from tests.alerts.helpers import (
+    clear_alert,
+    names,
+    raise_alert,
+    settings,
+    uncached_ops,  # noqa: F401 (the `ops` fixture: no read cache)
+)
+from tests.conftest import RunningSim
 from tests.support.agent_env import agent_factory
 from tests.support.fakes.teams_connector import FakeConnector, running_fake_connector
 
@@ -38,14 +44,6 @@ CHANNEL = "19:abc@thread.tacv2"  # the channel test_http's activities come from
 ROUTE = f"teams:{CHANNEL}"
 LINKS = "https://avi.example.com"
 CARD = "application/vnd.microsoft.card.adaptive"
-
-
-@pytest.fixture
-async def ops(sim: RunningSim) -> AsyncIterator[AviOperations]:
-    """The short read cache off: these tests change alerts between polls milliseconds apart."""
-    ops = ops_for(sim, cache_seconds=0)
-    yield ops
-    await ops.client.aclose()
 
 
 @dataclass
