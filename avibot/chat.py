@@ -50,14 +50,18 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     group.add_argument("--cancel", metavar="ID", help="cancel a pending action")
     p.add_argument("--no-llm", action="store_true", help="command mode only, even if Ollama answers")
     p.add_argument(
+        "--controller", default="", metavar="NAME", help="ask this controller (it stays for the conversation)"
+    )
+    p.add_argument(
         "--verbose", action="store_true", help="log at the configured level (errors only otherwise)"
     )
 
 
-def reply_json(reply: Reply, conversation_id: str) -> dict[str, Any]:
-    """The `--json` shape: text, parts, tool_calls, mode, conversation_id, pending_action."""
+def reply_json(reply: Reply, conversation_id: str, controller: str = "") -> dict[str, Any]:
+    """The `--json` shape: text, parts, tool_calls, mode, conversation_id, pending_action, controller."""
     pending = reply.pending_action
     return {
+        "controller": controller,
         "text": reply.text,
         "parts": [p.model_dump(mode="json") for p in reply.parts],
         "tool_calls": [{"name": c.name, "arguments": c.arguments, "ok": c.ok} for c in reply.tool_calls],
@@ -163,8 +167,10 @@ class Terminal:
         as_json: bool,
         tty: bool | None = None,
         history: Path | None = None,
+        controller: str = "",
     ) -> None:
         self.runtime = runtime
+        self.controller = controller  # asked for once: the conversation keeps it as its current one
         self.conversation_id = conversation_id
         self.as_json = as_json
         self.tty = (not as_json and use_style(sys.stdout)) if tty is None else tty
@@ -173,13 +179,18 @@ class Terminal:
         self.user = User(id=user_id, name=user_id)
 
     def inbound(self, text: str) -> Inbound:
+        controller, self.controller = self.controller, ""
         return Inbound(
-            platform="cli", conversation_key=f"cli:{self.conversation_id}", user=self.user, text=text
+            platform="cli",
+            conversation_key=f"cli:{self.conversation_id}",
+            user=self.user,
+            text=text,
+            controller=controller,
         )
 
-    def show(self, reply: Reply, streamed: bool) -> None:
+    def show(self, reply: Reply, streamed: bool, controller: str = "") -> None:
         if self.as_json:
-            print(json.dumps(reply_json(reply, self.conversation_id)))
+            print(json.dumps(reply_json(reply, self.conversation_id, controller)))
             return
         text = render_reply(reply, self.tty, streamed=streamed)
         if text:
@@ -188,6 +199,7 @@ class Terminal:
     async def ask(self, text: str) -> Reply:
         streamed = False
         reply: Reply | None = None
+        controller = ""
         lines = MarkdownLines(self.tty)
         async for event in self.runtime.turns.stream(self.inbound(text)):
             if isinstance(event, Delta):
@@ -195,11 +207,11 @@ class Terminal:
                     print(lines.feed(event.text), end="", flush=True)
                     streamed = True
             else:
-                reply = event.reply
+                reply, controller = event.reply, event.controller
         assert reply is not None
         if streamed:
             print(lines.finish())
-        self.show(reply, streamed and reply.mode == "llm")
+        self.show(reply, streamed and reply.mode == "llm", controller)
         return reply
 
     def _read(self, prompt: str) -> str:
@@ -251,11 +263,11 @@ async def run_chat(args: argparse.Namespace) -> int:
     try:
         conversation_id = args.conversation or secrets.token_hex(4)
         history = settings.state.state_dir / HISTORY_FILE
-        term = Terminal(runtime, conversation_id, args.json, history=history)
+        term = Terminal(runtime, conversation_id, args.json, history=history, controller=args.controller)
         if args.confirm or args.cancel:
             verb, action_id = ("confirm", args.confirm) if args.confirm else ("cancel", args.cancel)
             result = await runtime.turns.settle(verb, action_id, term.inbound(f"{verb} {action_id}"))
-            term.show(result.reply, streamed=False)
+            term.show(result.reply, streamed=False, controller=result.controller)
             return 0
         question = " ".join(args.question).strip()
         if question:

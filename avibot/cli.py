@@ -104,19 +104,30 @@ def _run_sim(args: argparse.Namespace) -> int:
 
 
 async def _check(settings_path: str | None) -> int:
+    """Log in to every configured controller (the default first) and print its version; a failure
+    of any one fails the check, after the others were tried."""
     settings = load_settings(settings_path)
-    avi_settings = settings.require_avi()
+    named = settings.require_controllers()
     from avi.client import AviClient
     from avi.errors import AviError
 
     setup_logging(settings.log.level, settings.log.format)
-    try:
-        async with AviClient(avi_settings) as client:
-            await client.login()
-            version = client.controller_version or "unknown version"
-    except AviError as exc:
-        return _fail(str(exc))
-    print(f"controller {avi_settings.base_url}: Avi {version} (tenant {avi_settings.tenant}), OK")
+    failed = []
+    for entry in named:
+        shown = entry.avi.base_url if len(named) == 1 else f"{entry.name} ({entry.avi.base_url})"
+        try:
+            async with AviClient(entry.avi) as client:
+                await client.login()
+                version = client.controller_version or "unknown version"
+        except AviError as exc:
+            if len(named) == 1:
+                return _fail(str(exc))
+            print(f"controller {shown}: {exc}", file=sys.stderr)
+            failed.append(entry.name)
+            continue
+        print(f"controller {shown}: Avi {version} (tenant {entry.avi.tenant}), OK")
+    if failed:
+        return _fail(f"{len(failed)} of {len(named)} controllers failed the check: {', '.join(failed)}")
     return 0
 
 

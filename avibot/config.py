@@ -15,6 +15,7 @@ from pydantic_settings import SettingsConfigDict, SettingsError
 from adapters.slack.settings import SlackSettings
 from adapters.teams.settings import TeamsSettings
 from adapters.web.settings import WebSettings
+from avi.named import DEFAULT_NAME, ControllerEntry
 from avi.settings import AviSettings
 from bot.agent import AgentSettings
 from bot.alerts.settings import AlertSettings
@@ -81,6 +82,15 @@ class AlertSection(EnvFirstSettings, AlertSettings):
     model_config = SettingsConfigDict(env_prefix="AVIBOT_ALERT_", extra="forbid")
 
 
+class NamedAvi(BaseModel):
+    """One controller to connect to: its name in chat and its connection settings."""
+
+    name: str
+    avi: AviSettings
+    label: str = ""
+    public_url: str = ""
+
+
 class Settings(BaseModel):
     """Every section of the configuration, validated."""
 
@@ -99,6 +109,39 @@ class Settings(BaseModel):
     web: WebSettings = Field(default_factory=WebSettings)
     state: StateSettings = Field(default_factory=lambda: StateSection())
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    controllers: tuple[ControllerEntry, ...] = ()
+
+    def require_controllers(self, environ: Mapping[str, str] | None = None) -> list[NamedAvi]:
+        """Every controller to talk to, the default first: `avi` (as `default`) when its host is set,
+        then the `controllers` list; a ConfigError names what is missing or inconsistent."""
+        found: list[NamedAvi] = []
+        if self.avi.host or not self.controllers:
+            found.append(NamedAvi(name=DEFAULT_NAME, avi=self.require_avi()))
+        problems = []
+        for entry in self.controllers:
+            try:
+                found.append(
+                    NamedAvi(
+                        name=entry.name,
+                        avi=entry.avi_settings(environ),
+                        label=entry.label,
+                        public_url=entry.public_url,
+                    )
+                )
+            except ValueError as exc:
+                problems.append(str(exc))
+        names = [c.name for c in found]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            problems.append(f"controller name used twice: {', '.join(twice)} (the avi section is 'default')")
+        known = set(names)
+        for name in sorted(set(self.access.channel_controllers.values()) - known):
+            problems.append(f"access.channel_controllers: no controller named {name}")
+        for name in sorted(set(self.access.controller_roles) - known):
+            problems.append(f"access.controller_roles: no controller named {name}")
+        if problems:
+            raise ConfigError("; ".join(problems))
+        return found
 
     def require_avi(self) -> AviSettings:
         """The controller settings, or a ConfigError naming each one that is missing."""
@@ -123,6 +166,7 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "state": StateSection,
     "alerts": AlertSection,
 }
+LIST_SECTION = "controllers"  # the one section that is a list: named controllers (avi/named.py)
 # Sections whose fields environment variables override (the others are maps or tuning, file only).
 _ENV_PREFIX = {
     "server": "SERVER_",
@@ -203,10 +247,14 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: nested too deeply (at most {MAX_CONFIG_DEPTH} levels)")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of sections ({', '.join(_SECTIONS)})")
-    unknown = sorted(set(data) - set(_SECTIONS))
+    unknown = sorted(set(data) - set(_SECTIONS) - {LIST_SECTION})
     if unknown:
         raise ConfigError(f"{path}: unknown section(s): {', '.join(unknown)}")
     for name, section in data.items():
+        if name == LIST_SECTION:
+            if section is not None and not isinstance(section, list):
+                raise ConfigError(f"{path}: section '{name}' must be a list of controllers")
+            continue
         if section is not None and not isinstance(section, dict):
             raise ConfigError(f"{path}: section '{name}' must be a mapping")
     return data
@@ -255,6 +303,12 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
                 problems.extend(_describe(name, e) for e in cause.errors(include_input=False))
             else:
                 problems.append(f"{name}: {_setting_problem(name, str(exc))}")
+    controllers: list[ControllerEntry] = []
+    for index, entry in enumerate(data.get(LIST_SECTION) or []):
+        try:
+            controllers.append(ControllerEntry.model_validate(entry))
+        except ValidationError as exc:
+            problems.extend(_describe(f"{LIST_SECTION}[{index}]", e) for e in exc.errors(include_input=False))
     if problems:
         raise ConfigError("invalid configuration: " + "; ".join(problems))
-    return Settings(**sections)
+    return Settings(**sections, controllers=tuple(controllers))

@@ -43,9 +43,12 @@ from bot.types import Inbound, Role, User
 
 DATA_DIR = Path(__file__).resolve().parent / "eval_data"
 SPLITS = ("tune", "holdout")  # one set, split mechanically (bot.quality.assign_splits)
-# Written later, blind to the router, the fallback and the set above, and measured once: the split
-# nobody has tuned on (the holdout's failures were read on 2026-12-03, so it counts as seen).
-FRESH = "fresh"
+# Written later, blind to the router, the fallback and the sets above, and measured once: the split
+# nobody has tuned on. The holdout's failures were read on 2026-12-03, and so were those of the first
+# blind split (`fresh`, measured once before), so both count as seen; `fresh2` replaced it.
+SEEN_FRESH = "fresh"
+FRESH = "fresh2"
+CHOICES = (*SPLITS, SEEN_FRESH, FRESH, "all")
 EVAL_USER = "avibot-eval"
 EXIT_UNSAFE = 1
 EXIT_USAGE = 2
@@ -58,7 +61,8 @@ def question_file(split: str) -> Path:
 
 
 def questions_for(split: str, path: str | Path | None = None) -> list[Question]:
-    """The questions of a file, or of the shipped `tune`, `holdout`, `all` (those two) or `fresh` split."""
+    """The questions of a file, or of a shipped split: `tune`, `holdout`, `all` (those two), `fresh` (the
+    first blind split, seen since) or `fresh2` (blind)."""
     if path is not None:
         return load_questions(path)
     names = SPLITS if split == "all" else (split,)
@@ -77,9 +81,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--questions", default=None, metavar="FILE", help="a question file instead of a split")
     p.add_argument(
         "--split",
-        choices=(*SPLITS, FRESH, "all"),
+        choices=CHOICES,
         default=FRESH,
-        help="which shipped questions (default fresh: the ones nobody tuned the router on)",
+        help="which shipped questions (default fresh2: the ones nobody tuned the router on)",
     )
     p.add_argument("--repeat", type=int, default=1, metavar="N", help="ask every question N times")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of a table")

@@ -18,15 +18,16 @@ from aiohttp import web
 from avi.client import AviClient
 from avi.operations import AviOperations
 from avi.settings import AviSettings
-from avibot.config import Settings
+from avibot.config import ConfigError, NamedAvi, Settings
 from avisim import SimulatorConfig, create_app
 from bot.agent import Agent
 from bot.alerts.health import ObjectHealth
-from bot.alerts.service import AlertService
+from bot.alerts.service import AlertOrigin, AlertService
 from bot.alerts.settings import AlertRoute, AlertSettings
 from bot.alerts.sqlite_store import SQLiteAlertStore
 from bot.alerts.store import AlertStore, MemoryAlertStore, RedisAlertStore
 from bot.audit import AuditLog, MemoryAuditLog, RedisAuditLog
+from bot.controllers import DEFAULT, Controller, Controllers
 from bot.dedup import channel_guards
 from bot.entities import EntityIndex
 from bot.events import Observers
@@ -55,12 +56,13 @@ class Runtime:
     agent: Agent
     turns: Turns
     observers: Observers
-    client: AviClient
+    client: AviClient  # the default controller's
     controller: str
     llm_mode: str
     store: str
     redis: Any = None  # the shared redis.asyncio client when REDIS_URL is set (channels de-dup with it)
     alerts: AlertService | None = None  # controller alerts to chat threads, when alerts.routes is set
+    clients: dict[str, AviClient] = field(default_factory=dict)  # every controller's, by name
     stack: AsyncExitStack = field(repr=False, default_factory=AsyncExitStack)
 
     @property
@@ -154,19 +156,54 @@ def demo_alerts(settings: AlertSettings) -> AlertSettings:
     return settings.model_copy(update={"routes": (DEMO_FEED,), "poll_seconds": poll})
 
 
+def alert_origins(controllers: Controllers) -> list[AlertOrigin]:
+    """Each controller's alerts, object health and UI address (the default first; its links fall back
+    to alerts.controller_url, the others' only to their own public_url)."""
+    default = controllers.default
+    return [
+        AlertOrigin(
+            c.ops.alerts,
+            name=c.name,
+            health=ObjectHealth(c.ops.health),
+            link=c.public_url or (None if c is default else ""),
+        )
+        for c in controllers
+    ]
+
+
+def named_controller(entry: NamedAvi, client: AviClient, stack: AsyncExitStack, address: str) -> Controller:
+    """One controller's operations and name index over its own client."""
+    ops = AviOperations(client)
+    entities = EntityIndex(ops, controller=entry.name)
+    stack.push_async_callback(entities.settle)  # background rebuilds end before the client closes
+    return Controller(
+        name=entry.name,
+        ops=ops,
+        tenant=entry.avi.tenant,
+        address=address or entry.avi.base_url,
+        label=entry.label,
+        public_url=entry.public_url,
+        entities=entities,
+    )
+
+
 async def build_runtime(
     settings: Settings, *, demo: bool = False, use_llm: bool = True, alert_every: float = 0.0
 ) -> Runtime:
     stack = AsyncExitStack()
     try:
         if demo:
-            avi_settings = await start_demo_controller(stack, alert_every=alert_every)
-            controller = f"demo simulator at {avi_settings.base_url}"
+            demo_settings = await start_demo_controller(stack, alert_every=alert_every)
+            named = [NamedAvi(name=DEFAULT, avi=demo_settings)]
+            controller = f"demo simulator at {demo_settings.base_url}"
         else:
-            avi_settings = settings.require_avi()
-            controller = avi_settings.base_url
-        client = AviClient(avi_settings)
-        stack.push_async_callback(client.aclose)
+            named = settings.require_controllers()
+            controller = named[0].avi.base_url
+        clients: dict[str, AviClient] = {}
+        for entry in named:  # one client, session and read cache each: a dead one slows only itself
+            clients[entry.name] = AviClient(entry.avi)
+            stack.push_async_callback(clients[entry.name].aclose)
+        client = clients[named[0].name]
 
         shared: Any = None
         sqlite: SQLiteStores | None = None
@@ -217,11 +254,14 @@ async def build_runtime(
 
         observers = Observers()
         llm, model_status, llm_mode = await start_model_status(settings, stack, observers, use_llm)
-        ops = AviOperations(client)
-        entities = EntityIndex(ops, controller=controller)
-        stack.push_async_callback(entities.settle)  # background rebuilds end before the client closes
+        controllers = Controllers(
+            [
+                named_controller(entry, clients[entry.name], stack, controller if i == 0 else "")
+                for i, entry in enumerate(named)
+            ]
+        )
         agent = Agent(
-            ops=ops,
+            controllers=controllers,
             catalogue=build_catalogue(),
             history=history,
             pending=pending,
@@ -229,19 +269,19 @@ async def build_runtime(
             access=settings.access,
             llm=llm,
             num_ctx=settings.llm.num_ctx,
-            default_tenant=avi_settings.tenant,
             settings=settings.agent,
             observers=observers,
-            controller=controller,
             model_status=model_status,
-            entities=entities,
         )
         alert_settings = demo_alerts(settings.alerts) if demo else settings.alerts
         alerts = None
         if alert_settings.enabled:
-            alerts = AlertService(
-                ops.alerts, alert_store, alert_settings, observers=observers, health=ObjectHealth(ops.health)
-            )
+            try:  # one engine per controller a route names; a name the bot lacks is a config error
+                alerts = AlertService(
+                    alert_origins(controllers), alert_store, alert_settings, observers=observers
+                )
+            except ValueError as exc:
+                raise ConfigError(str(exc).splitlines()[0]) from None
             stack.push_async_callback(alerts.aclose)  # the poller stops before the client closes
         deduper, locks = channel_guards(shared, prefix=settings.redis.prefix, ttl_seconds=DEDUP_SECONDS)
         if sqlite is not None:
@@ -259,11 +299,14 @@ async def build_runtime(
             ),
             observers=observers,
             client=client,
-            controller=controller,
+            controller=controller
+            if not controllers.several
+            else "; ".join(f"{c.name} at {c.address}" for c in controllers),
             llm_mode=llm_mode,
             store=store,
             redis=shared,
             alerts=alerts,
+            clients=clients,
             stack=stack,
         )
     except BaseException:

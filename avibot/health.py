@@ -1,13 +1,16 @@
 """What the bot depends on, and whether it answers: /api/health, /readyz and /healthz.
 
 Overall status of /api/health (always HTTP 200, so a dashboard can show *why*):
-- `ok`: the controller answers, and Ollama and Redis too when configured;
-- `degraded`: the controller answers but Ollama or Redis does not (command mode / no shared state);
-- `down`: the controller does not answer, so no question about it can be answered.
-/readyz is the probe for a load balancer: 200 only when the controller and the store answer. It is
-unauthenticated, so it says reason codes only (`avi_unreachable`, `avi_login_failed`,
+- `ok`: every controller answers, and Ollama and Redis too when configured;
+- `degraded`: the default controller answers but another controller, Ollama or Redis does not;
+- `down`: the default controller does not answer, so no question about it can be answered.
+`checks.avi` is the default controller; `controllers` lists each one (the default first), all
+checked concurrently, each within CHECK_SECONDS.
+/readyz is the probe for a load balancer: 200 only when the default controller and the store answer
+(another controller being down does not take a replica out: it would be down on every replica). It
+is unauthenticated, so it says reason codes only (`avi_unreachable`, `avi_login_failed`,
 `store_unreachable`), never a message, and it keeps its verdict for READY_CACHE_SECONDS (an
-/api/health check refreshes it). No probe ever logs in to the controller: it asks the
+/api/health check refreshes it). No probe ever logs in to a controller: it asks the
 unauthenticated `/api/initial-data` and reads the client's login state, so a prober cannot lock
 the service account with a wrong password.
 """
@@ -16,11 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from adapters.web.http import json_api, ok
 from adapters.web.openapi import RouteDoc, document
@@ -41,11 +44,24 @@ class Check(BaseModel):
     detail: str = ""
 
 
+class ControllerCheck(BaseModel):
+    """One controller's reachability and login state."""
+
+    name: str
+    label: str = ""
+    status: Status
+    latency_ms: float | None = None
+    detail: str = ""
+
+
 class HealthResponse(BaseModel):
     status: Literal["ok", "degraded", "down"]
     mode: Literal["llm", "command"]
     store: str
-    checks: dict[str, Check]
+    checks: dict[str, Check] = Field(description="avi (the default controller), ollama and redis")
+    controllers: list[ControllerCheck] = Field(
+        default_factory=list, description="every controller, the default first"
+    )
     alerts: PollerHealth | None = None  # the alert poller, when alerts are routed
 
 
@@ -59,15 +75,21 @@ class HealthChecker:
 
     def __init__(
         self,
-        client: AviClient,
+        clients: Mapping[str, AviClient],
         llm: LLMSettings,
         redis_url: str | None,
         mode: Callable[[], str],
         store: str,
         alerts: Callable[[], PollerHealth | None] = lambda: None,
+        labels: Mapping[str, str] | None = None,
     ) -> None:
+        """`clients` by controller name, the default first; `labels` how people call them."""
+        if not clients:
+            raise ValueError("at least one controller client is needed")
         self._alerts = alerts
-        self.client = client
+        self.clients = dict(clients)
+        self.client = next(iter(self.clients.values()))  # the default controller's
+        self.labels = dict(labels or {})
         self.llm = OllamaChat(llm)
         self.redis: Any = None
         if redis_url:
@@ -97,17 +119,22 @@ class HealthChecker:
             return Check(status="down", detail=str(detail))
         return Check(status="ok", latency_ms=round((time.perf_counter() - started) * 1000, 1))
 
-    async def avi(self) -> Check:
-        """Reachable without a login, and what the client's own last login came to."""
+    async def avi(self, client: AviClient | None = None) -> Check:
+        """Reachable without a login, and what the client's own last login came to (the default
+        controller's unless `client` is given)."""
+        client = self.client if client is None else client
         started = time.perf_counter()
         try:
-            reachable = await asyncio.wait_for(self.client.reachable(), CHECK_SECONDS)
+            reachable = await asyncio.wait_for(client.reachable(), CHECK_SECONDS)
         except TimeoutError:
             reachable = False
+        except Exception as exc:  # a client that cannot even try says why, and counts as down
+            detail = getattr(exc, "message", None) or type(exc).__name__
+            return Check(status="down", detail=str(detail))
         latency = round((time.perf_counter() - started) * 1000, 1)
         if not reachable:
             return Check(status="down", detail="the controller does not answer")
-        state = self.client.login_state
+        state = client.login_state
         if state.status == "failed":
             retry = state.retry_in_seconds
             when = f"; next login attempt in {retry:.0f} s" if retry else ""
@@ -123,11 +150,23 @@ class HealthChecker:
             return Check(status="off", detail="in-process store (no REDIS_URL)")
         return await self._timed(self.redis.ping())
 
+    async def controllers(self) -> list[ControllerCheck]:
+        """Every controller, concurrently (a dead one costs CHECK_SECONDS, not one each)."""
+        found = await asyncio.gather(*(self.avi(client) for client in self.clients.values()))
+        return [
+            ControllerCheck(name=name, label=self.labels.get(name, ""), **check.model_dump())
+            for name, check in zip(self.clients, found, strict=True)
+        ]
+
     async def health(self) -> HealthResponse:
-        avi, ollama, redis = await asyncio.gather(self.avi(), self.ollama(), self.store_check())
+        controllers, ollama, redis = await asyncio.gather(
+            self.controllers(), self.ollama(), self.store_check()
+        )
+        default, others = controllers[0], controllers[1:]
+        avi = Check(status=default.status, latency_ms=default.latency_ms, detail=default.detail)
         if avi.status != "ok":
             status: Literal["ok", "degraded", "down"] = "down"
-        elif ollama.status == "down" or redis.status == "down":
+        elif ollama.status == "down" or redis.status == "down" or any(c.status == "down" for c in others):
             status = "degraded"
         else:
             status = "ok"
@@ -135,8 +174,9 @@ class HealthChecker:
         self._remember(avi, redis)
         mode: Literal["llm", "command"] = "llm" if self._mode() == "llm" else "command"
         return HealthResponse(
-            status=status, mode=mode, store=self.store, checks=checks, alerts=self._alerts()
-        )
+            status=status, mode=mode, store=self.store, checks=checks, controllers=controllers,
+            alerts=self._alerts(),
+        )  # fmt: skip
 
     async def ready(self) -> ReadyResponse:
         """The cached verdict while it is fresh, else a new one."""
@@ -185,7 +225,7 @@ def setup_health(app: web.Application, checker: HealthChecker) -> None:
         RouteDoc(
             "GET",
             "/api/health",
-            "Status and latency of Avi, Ollama and Redis",
+            "Status and latency of each Avi controller, Ollama and Redis",
             HealthResponse,
             errors=(401, 429),
         ),

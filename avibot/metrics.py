@@ -2,7 +2,10 @@
 controller client's request observers (avi/client.py `RequestEvent`). Nothing is wrapped or
 patched. Each app has its own registry, so tests and several apps in one process do not collide.
 
-Label values are bounded: tools by their catalogue name (or `unknown`), statuses by HTTP code.
+Label values are bounded: tools by their catalogue name (or `unknown`), statuses by HTTP code,
+controllers by their configured name (`default` for the `avi` section; the list is fixed at start).
+Each controller client gets its own observer (`request_observer(name)`), so the controller request
+metrics carry a `controller` label; queries that sum them (`sum by (status)`) read as before.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from prometheus_client import (
 )
 
 from avi.client import RequestEvent
+from avi.client_types import RequestObserver
 from bot.alerts.events import AlertMuted, AlertPollFinished, AlertPosted, AlertPostFailed, PostKind
+from bot.controllers import DEFAULT
 from bot.events import ActionEvent, Event, ModelCalled, ModelStatusChanged, Observers, ToolCalled, TurnEnded
 
 TURN_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120)
@@ -53,11 +58,12 @@ class Metrics:
             "avibot_tool_calls", "Tool calls, by tool and outcome", ["tool", "ok"], registry=r
         )
         self.avi_requests = Counter(
-            "avibot_avi_requests", "HTTP requests to the controller, by status", ["status"], registry=r
-        )
+            "avibot_avi_requests", "HTTP requests to a controller, by controller and status",
+            ["controller", "status"], registry=r,
+        )  # fmt: skip
         self.avi_request_seconds = Histogram(
-            "avibot_avi_request_seconds", "One HTTP request to the controller, by method", ["method"],
-            buckets=REQUEST_BUCKETS, registry=r,
+            "avibot_avi_request_seconds", "One HTTP request to a controller, by controller and method",
+            ["controller", "method"], buckets=REQUEST_BUCKETS, registry=r,
         )  # fmt: skip
         self.pending = Counter(
             "avibot_pending_actions",
@@ -147,8 +153,17 @@ class Metrics:
             case _:
                 pass
 
-    def observe_request(self, event: RequestEvent) -> None:
-        self.avi_requests.labels(
-            status=str(event.status) if event.status is not None else "unreachable"
-        ).inc()
-        self.avi_request_seconds.labels(method=event.method).observe(event.seconds)
+    def request_observer(self, controller: str) -> RequestObserver:
+        """The observer for one controller's client: its requests labelled with its name. Its latency
+        series start at zero for GET, so the per-controller panels show it before its first request."""
+        self.avi_request_seconds.labels(controller=controller, method="GET")
+
+        def observe(event: RequestEvent) -> None:
+            self.observe_request(event, controller)
+
+        return observe
+
+    def observe_request(self, event: RequestEvent, controller: str = DEFAULT) -> None:
+        status = str(event.status) if event.status is not None else "unreachable"
+        self.avi_requests.labels(controller=controller, status=status).inc()
+        self.avi_request_seconds.labels(controller=controller, method=event.method).observe(event.seconds)

@@ -47,8 +47,11 @@ def create_server_app(runtime: Runtime, settings: Settings) -> web.Application:
     metrics = Metrics()
     metrics.subscribe(runtime.observers)
     metrics.llm_up.set(1 if runtime.turns.mode == "llm" else 0)  # changes arrive as ModelStatusChanged
-    runtime.client.observers.append(metrics.observe_request)
-    TurnLog().attach(runtime.observers, runtime.client.observers)
+    agent = runtime.agent  # the composition root may know it: the proxy checks roles as the core does
+    clients = runtime.clients or {agent.controllers.default.name: runtime.client}  # by name, default first
+    for name, client in clients.items():
+        client.observers.append(metrics.request_observer(name))
+    TurnLog().attach(runtime.observers, *(client.observers for client in clients.values()))
     app[METRICS] = metrics
     ctx = PlatformContext(
         turns=runtime.turns,
@@ -64,15 +67,14 @@ def create_server_app(runtime: Runtime, settings: Settings) -> web.Application:
     setup_health(
         app,
         HealthChecker(
-            runtime.client, settings.llm, settings.redis.url, lambda: runtime.mode, runtime.store,
-            alerts=runtime.turns.alert_health,
+            clients, settings.llm, settings.redis.url, lambda: runtime.mode, runtime.store,
+            alerts=runtime.turns.alert_health, labels={c.name: c.label for c in agent.controllers},
         ),
     )  # fmt: skip
     if runtime.alerts is not None:
         metrics.expect_alert_platforms(runtime.alerts.settings.platforms)
         app.cleanup_ctx.append(_alert_poller(runtime))
-    agent = runtime.agent  # the composition root may know it: the proxy checks roles as the core does
-    setup_proxy(app, runtime.client, runtime.turns, agent.access_settings, agent.default_tenant)
+    setup_proxy(app, agent.controllers, runtime.turns, agent.access_settings)
     app.router.add_get("/metrics", metrics_handler)
     return app
 

@@ -2,9 +2,10 @@
 from (platform, the user id hashed), the tool calls, how many controller requests it cost, how it
 ended. Never a message text, a body or a secret.
 
-An observer of the core's events (bot/events.py) and of the controller client's requests: a turn's
-`TurnStarted` is emitted inside the task that runs the turn, so the id set here is that task's
-(contextvars), and concurrent turns never see each other's.
+An observer of the core's events (bot/events.py) and of every controller client's requests (one
+count per turn, whichever controllers it asked): a turn's `TurnStarted` is emitted inside the task
+that runs the turn, so the id set here is that task's (contextvars), and concurrent turns never see
+each other's.
 """
 
 from __future__ import annotations
@@ -50,11 +51,12 @@ class TurnIdFilter(logging.Filter):
 
 
 class TurnLog:
-    """Subscribe with `attach(observers, client_observers)`."""
+    """Subscribe with `attach(observers, *each_clients_observers)`."""
 
-    def attach(self, observers: Observers, request_observers: list[RequestObserver]) -> None:
+    def attach(self, observers: Observers, *request_observers: list[RequestObserver]) -> None:
         observers.subscribe(self.observe)
-        request_observers.append(self.observe_request)
+        for client_observers in request_observers:
+            client_observers.append(self.observe_request)
 
     def observe(self, event: Event) -> None:
         match event:

@@ -6,12 +6,14 @@ arguments), how often does the fallback choose a wrong tool, and how many tool-s
 turn sends compared with every tool. Questions for tools the catalogue does not have yet are counted
 apart. No model, no controller: it runs in a second.
 
-Run: `make bench`, or `python -m bench.answers [--set tune|holdout|all|fresh] [--json] [--failures]`
+Run: `make bench`, or `python -m bench.answers [--set tune|holdout|all|fresh|fresh2] [--json] [--failures]`
 (`--split` is the same option). The full run (every split) writes bench/results_answers.json; a run of
 one split only prints, so tuning on `tune` never overwrites the recorded figures. Tune the router and
 the fallback on `tune` alone; `holdout` said whether the tuning generalised until its failures were
-read (2026-12-03); `fresh`, written afterwards by someone who had not read the router, is the split
-nobody has tuned on. With Ollama, `avibot eval` scores the whole answer through a model.
+read (2026-12-03); `fresh`, written afterwards by someone who had not read the router, was measured
+once and its failures read later that day (so it is seen too); `fresh2`, written blind the same way
+before that tuning, is the split nobody has tuned on: its failures are never listed. With Ollama,
+`avibot eval` scores the whole answer through a model.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from avibot.eval import FRESH, SPLITS, questions_for
+from avibot.eval import CHOICES, FRESH, SEEN_FRESH, SPLITS, questions_for
 from bot.quality import Report, measure
 
 RESULTS = Path(__file__).resolve().parent / "results_answers.json"
@@ -87,12 +89,15 @@ def _limit(reports: dict[str, Report]) -> int:
     return next(iter(reports.values())).limit
 
 
+TUNED_ON = ("tune", SEEN_FRESH)  # failures listed; the holdout's were read by hand; fresh2's never
+
+
 def failures_text(reports: dict[str, Report]) -> str:
     out: list[str] = []
-    if "tune" not in reports:
-        return "\n(failures are listed for the tune split only: `--split tune --failures`)"
+    if not set(TUNED_ON) & set(reports):
+        return "\n(failures are listed for the tune and fresh splits only: `--split tune --failures`)"
     for split, report in reports.items():
-        if split != "tune":
+        if split not in TUNED_ON:
             continue
         for kind, items in report.failures().items():
             if items:
@@ -107,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         "--set",
         "--split",
         dest="split",
-        choices=(*SPLITS, FRESH, "all"),
+        choices=CHOICES,
         default="all",
         help="default: each, and all",
     )
@@ -116,10 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         "--failures", action="store_true", help="also list the tune questions that went wrong"
     )
     args = parser.parse_args(argv)
-    splits = [*SPLITS, "all", FRESH] if args.split == "all" else [args.split]
+    splits = [*SPLITS, "all", SEEN_FRESH, FRESH] if args.split == "all" else [args.split]
     reports = {split: measure(questions_for(split)) for split in splits}
-    # Which questions failed is listed for `tune` only: the holdout is for checking, not for tuning on.
-    doc = {split: report.as_dict(failures=split == "tune") for split, report in reports.items()}
+    # Which questions failed is listed for the seen splits only, never for the blind one.
+    doc = {split: report.as_dict(failures=split in TUNED_ON) for split, report in reports.items()}
     written = args.split == "all"
     if written:
         RESULTS.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")

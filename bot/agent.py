@@ -24,6 +24,8 @@ from bot.commands import (
     parse_command,
     plain_fallback,
 )
+from bot.controller_scope import ControllerScope
+from bot.controllers import Controllers
 from bot.entities import EntityIndex
 from bot.events import ActionEvent, Observers
 from bot.history import ConversationStore
@@ -31,10 +33,10 @@ from bot.invocation import ToolInvoker
 from bot.model_loop import AgentSettings, LoopResult, ModelLoop
 from bot.model_status import ModelStatus
 from bot.more import last_more, offer, refusal, remembered
-from bot.pending import Intent, PendingStore, Status, resolve
-from bot.permissions import AccessSettings, resolve_access
+from bot.pending import Intent, PendingAction, PendingStore, Status, resolve
+from bot.permissions import AccessSettings
 from bot.tools import ToolCatalogue
-from bot.tools.base import ToolContext, ToolResult
+from bot.tools.base import ToolResult
 from bot.turn_state import TurnState
 from bot.types import (
     Delta,
@@ -77,7 +79,7 @@ class Agent:
     def __init__(
         self,
         *,
-        ops: AviOperations,
+        ops: AviOperations | None = None,
         catalogue: ToolCatalogue,
         history: ConversationStore,
         pending: PendingStore,
@@ -85,26 +87,35 @@ class Agent:
         access: AccessSettings,
         llm: OllamaChat | None,
         num_ctx: int,
-        default_tenant: str,
+        default_tenant: str = "admin",
         settings: AgentSettings | None = None,
         offline_reason: str = "no language model is configured",
         observers: Observers | None = None,
         controller: str = "",
         model_status: ModelStatus | None = None,
         entities: EntityIndex | None = None,
+        controllers: Controllers | None = None,
     ) -> None:
-        self.ops = ops
-        self.entities = entities  # the controller's object names, for the fallback (bot/entities.py)
+        if controllers is None:
+            if ops is None:
+                raise ValueError("an agent needs ops or controllers")
+            controllers = Controllers.single(
+                ops, tenant=default_tenant, address=controller, entities=entities
+            )
+        self.controllers = controllers
+        self.ops = controllers.default.ops
+        self.entities = controllers.default.entities  # names for the fallback (bot/entities.py)
         self.catalogue = catalogue
         self.history = history
         self.pending = pending
         self.audit = audit
         self.access_settings = access
         self.llm = llm
-        self.default_tenant = default_tenant
+        self.default_tenant = controllers.default.tenant
         self.settings = settings or AgentSettings()
         self.observers = observers or Observers()
-        self.controller = controller
+        self.controller = controllers.shown(controllers.default)
+        self.scope = ControllerScope(controllers, access, history)
         # Whether the model answers now; without one given, the model is taken as up when configured
         # (tests, the benchmark) and nothing probes it: `mark_down` still switches to command mode.
         self.model_status = model_status or ModelStatus(
@@ -118,6 +129,8 @@ class Agent:
             observers=self.observers,
             pending_ttl_seconds=self.settings.pending_ttl_seconds,
         )
+        if controllers.several:
+            self.invoker.switch = self.scope.switch
         self.loop = (
             ModelLoop(
                 llm=llm,
@@ -146,6 +159,16 @@ class Agent:
         """Answer one message: text deltas while the model writes, then the TurnResult."""
         turn = self._turn(inbound)
         try:
+            chosen = await self.scope.choose(inbound)
+            if isinstance(chosen, str):
+                error = ErrorPart(message=chosen, hint="")
+                yield turn.finish("command", [error], visibility=Visibility.ASKER)
+                return
+            turn, mention = chosen
+            if mention is not None and mention.command is not None:
+                yield turn.finish("command", self.scope.answer(turn, mention))
+                return
+            inbound = turn.inbound
             parsed = parse_command(inbound.text)
             if isinstance(parsed, CommandError) and looks_like_prose(inbound.text):
                 # "metrics for the checkout vip": a sentence the grammar refused is a question
@@ -191,21 +214,34 @@ class Agent:
         For channels with their own structured entry points (the web API's controller proxy), so
         their writes take the same confirmation, permission and audit path as every other write.
         """
-        return await self._tool_command(self._turn(inbound), tool, arguments)
+        where = self.controllers.get(inbound.controller) if inbound.controller else self.controllers.default
+        if where is None:
+            turn = self._turn(inbound.model_copy(update={"controller": ""}))
+            message = f"There is no controller named {inbound.controller!r}."
+            return turn.finish("command", [ErrorPart(message=message, hint="")], outcome=Outcome.REFUSED)
+        return await self._tool_command(self.scope.turn(inbound, where), tool, arguments)
 
     async def more(self, inbound: Inbound, more: MoreRows) -> TurnResult:
         """The next page of a table ("Show more"): a read of the catalogue with valid arguments, run
         with the asker's own access and remembered like a command; anything else is refused."""
         if not inbound.text.strip():
             inbound = inbound.model_copy(update={"text": more.command or "more"})
-        return await self._continue(self._turn(inbound), more)
+        chosen = await self.scope.choose(inbound)
+        turn = self._turn(inbound) if isinstance(chosen, str) else chosen[0]
+        return await self._continue(turn, more)
 
     async def reads(
-        self, inbound: Inbound, calls: list[tuple[str, dict[str, Any]]], title: str
-    ) -> TurnResult:
+        self, inbound: Inbound, calls: list[tuple[str, dict[str, Any]]], title: str,
+        controller: str | None = None,
+    ) -> TurnResult:  # fmt: skip
         """A fixed list of reads without the model (an alert's Investigate), each with the asker's own
-        access, answered together under `title` and remembered like a command."""
-        turn = self._turn(inbound)
+        access, on `controller` (by name; the default when None), answered together under `title` and
+        remembered like a command."""
+        where = self.controllers.get(controller) if controller else self.controllers.default
+        turn = self.scope.turn(inbound, where)
+        if where is None:
+            why = ErrorPart(message=f"There is no controller named {controller!r}.", hint="Nothing was read.")
+            return turn.finish("command", [why], outcome=Outcome.FAILED, visibility=Visibility.ASKER)
         parts: list[Part] = [TextPart(markdown=title)]
         lines = []
         for name, arguments in calls:
@@ -257,6 +293,8 @@ class Agent:
 
     async def clear_conversation(self, key: str) -> None:
         await self.history.clear(key)
+        if self.controllers.several:
+            await self.scope.forget(key)
 
     async def list_models(self) -> list[ModelInfo]:
         """Models Ollama has pulled; raises LLMError (message + hint) when it cannot say."""
@@ -283,17 +321,17 @@ class Agent:
     # -- building blocks --------------------------------------------------------------------------
 
     def _turn(self, inbound: Inbound) -> TurnState:
-        access = resolve_access(self.access_settings, inbound)
-        tenant = access.tenant or self.default_tenant
-        ctx = ToolContext(
-            ops=self.ops, tenant=tenant, user=inbound.user, platform=inbound.platform, channel=inbound.channel
-        )
-        return TurnState(inbound=inbound, access=access, ctx=ctx, controller=self.controller)
+        """The turn on the default controller (a message's own is chosen by `scope.choose`)."""
+        return self.scope.turn(inbound)
 
     async def _settle(self, verb: str, action_id: str, turn: TurnState) -> TurnResult:
         """Confirm or cancel: the pending store decides who may, exactly once; then run or drop it."""
         intent: Intent = "confirm" if verb == "confirm" else "cancel"
         try:
+            bound: TurnState | None = turn
+            if self.controllers.several:  # it runs where it was planned, with the approver's access there
+                bound = self.scope.bound(turn, await self.pending.get(action_id.strip()))
+            turn = bound or turn
             res = await resolve(self.pending, action_id.strip(), intent, turn.inbound, turn.access)
         except Exception as exc:  # the store is down: nothing ran, say so plainly
             log.warning("pending store unavailable for %s: %s", action_id, type(exc).__name__)
@@ -304,6 +342,8 @@ class Agent:
                 visibility=Visibility.ASKER,
             )
         view = res.action.view() if res.action is not None else None
+        if res.status is Status.READY and res.action is not None and bound is None:
+            return await self._controller_gone(turn, res.action)
         if res.status is Status.READY and res.action is not None:
             execution = await self.invoker.execute(turn, res.action)
             self.observers.emit(ActionEvent(event="confirmed", outcome=execution.outcome))
@@ -327,6 +367,14 @@ class Agent:
             visibility=visibility,
             action=view,
         )
+
+    async def _controller_gone(self, turn: TurnState, action: PendingAction) -> TurnResult:
+        """Claimed, but planned on a controller this bot no longer has: nothing runs anywhere."""
+        said = f"{action.summary}: not run; controller {action.controller} is no longer configured"
+        await self.invoker.record(turn, action, "error", said)
+        await self.invoker.note(action, f"{said}. Nothing changed.")
+        message = f"{said}. Nothing was changed on any controller."
+        return turn.finish("command", [ErrorPart(message=message, hint="")], outcome=Outcome.FAILED)
 
     async def _tool_command(
         self, turn: TurnState, name: str, arguments: dict[str, Any], note: str = ""
@@ -364,11 +412,14 @@ class Agent:
         you mean" with a few commands; `refused`: the grammar's error, when the text was half a command."""
         note = f"_Command mode: {why}_"
         tenant, names = turn.ctx.tenant, None
-        if self.entities is not None:
-            names = await self.entities.names(tenant)
+        entities = turn.where.entities if turn.several and turn.where is not None else self.entities
+        if turn.everywhere:
+            entities = None  # names differ per controller: the question is read without them
+        if entities is not None:
+            names = await entities.names(tenant)
         answer = plain_fallback(turn.inbound.text, names)
-        if answer.missing and self.entities is not None:  # maybe created since: look once more
-            fresher = await self.entities.refresh_after_miss(tenant)
+        if answer.missing and entities is not None:  # maybe created since: look once more
+            fresher = await entities.refresh_after_miss(tenant)
             if fresher is not None and fresher is not names:
                 answer = plain_fallback(turn.inbound.text, fresher)
         if answer.command is not None:

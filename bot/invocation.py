@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
 from bot.audit import AuditEntry, AuditLog, AuditResult
+from bot.controller_tool import USE_CONTROLLER, UseControllerArgs
+from bot.controllers import Controller
 from bot.events import ActionEvent, Observers, ToolCalled
+from bot.fanout import run_everywhere
 from bot.history import ConversationStore
 from bot.pending import PendingAction, PendingStore
 from bot.permissions import Access
@@ -28,6 +32,11 @@ from bot.wording import for_person, usage_for
 from llm.schema import flat_tool
 
 log = logging.getLogger("avibot.agent")
+# The agent's way to move a turn to another controller: the turn and a name; an error sentence or None.
+Switch = Callable[[TurnState, str], Awaitable[str | None]]
+EVERYWHERE_WRITE = (
+    "A change runs on one controller: say which one (e.g. `on prod-east, ...`); nothing was changed."
+)
 
 
 @dataclass
@@ -107,6 +116,7 @@ class ToolInvoker:
         self.observers = observers
         self.pending_ttl_seconds = pending_ttl_seconds
         self._schemas: dict[str, dict[str, Any]] = {}  # tool name -> flat schema, built once
+        self.switch: Switch | None = None  # set by the agent when it has several controllers
 
     # -- what the model is offered ---------------------------------------------------------------
 
@@ -126,7 +136,8 @@ class ToolInvoker:
     # -- one call ----------------------------------------------------------------------------------
 
     def _called(self, record: ToolCallRecord) -> None:
-        name = record.name if record.name in self.catalogue else "unknown"
+        known = record.name in self.catalogue or record.name == USE_CONTROLLER
+        name = record.name if known else "unknown"
         self.observers.emit(ToolCalled(tool=name, ok=record.ok))
 
     async def invoke(
@@ -143,6 +154,8 @@ class ToolInvoker:
         arguments = raw if isinstance(raw, dict) else {}
         record = ToolCallRecord(name=name, arguments=arguments, ok=False)
         turn.records.append(record)
+        if name == USE_CONTROLLER and self.switch is not None and turn.several:
+            return await self._use_controller(turn, record, arguments)
         tool = self.catalogue.get(name)
         if tool is None:
             record.error = f"unknown tool {name}"
@@ -181,10 +194,17 @@ class ToolInvoker:
                 said_hint="Nothing was changed.",
             )
         try:
+            if risk is Risk.READ and turn.everywhere and turn.controllers is not None:
+                result = await run_everywhere(tool, args, self._everywhere(turn))
+                record.ok = True
+                return Invocation(record, result=result)
             if risk is Risk.READ:
                 result = await tool.run(turn.ctx, args)
                 record.ok = True
                 return Invocation(record, result=result)
+            if turn.everywhere:
+                record.error = "which controller"
+                return Invocation(record, error=EVERYWHERE_WRITE, refused=True)
             if turn.pending is not None:
                 record.error = "one change at a time"
                 return Invocation(
@@ -195,17 +215,27 @@ class ToolInvoker:
         except ToolError as exc:
             record.error = exc.message
             return Invocation(record, error=exc.message, hint=exc.hint, failed_run=True, no_op=exc.no_op)
+        summary, diff = plan.summary, plan.diff
+        if turn.several:  # which controller it will run on, whatever the conversation moves to
+            summary, diff = (
+                f"{summary} on controller {turn.controller_name}",
+                [
+                    f"  controller: {turn.controller_name}",
+                    *diff,
+                ],
+            )
         action = PendingAction.new(
             tool=name,
             arguments=record.arguments,
             risk=risk,
-            summary=plan.summary,
-            diff=plan.diff,
+            summary=summary,
+            diff=diff,
             requested_by=turn.inbound.user,
             platform=turn.inbound.platform,
             conversation_key=turn.inbound.conversation_key,
             channel=turn.inbound.channel,
             tenant=turn.ctx.tenant,
+            controller=turn.controller_name,
             ttl_seconds=self.pending_ttl_seconds,
         )
         try:
@@ -224,6 +254,44 @@ class ToolInvoker:
         turn.pending = action
         record.ok = True
         return Invocation(record, pending=action)
+
+    async def _use_controller(
+        self, turn: TurnState, record: ToolCallRecord, raw: dict[str, Any]
+    ) -> Invocation:
+        """The model's switch: the rest of the turn runs on the controller named (or on all)."""
+        assert self.switch is not None
+        assert turn.controllers is not None
+        try:
+            name = UseControllerArgs.model_validate(raw).name
+        except ValidationError as exc:
+            record.error = describe(exc)
+            return Invocation(record, error=f"Invalid arguments for {USE_CONTROLLER}: {record.error}")
+        problem = await self.switch(turn, name)
+        if problem:
+            record.error = problem
+            return Invocation(record, error=problem, hint=f"Controllers: {', '.join(turn.controllers.names)}")
+        record.ok = True
+        where = "every controller" if turn.everywhere else f"controller {turn.controller_name}"
+        return Invocation(
+            record, result=ToolResult(summary=f"Now on {where}", data={"controller": name, "ok": True})
+        )
+
+    @staticmethod
+    def _everywhere(turn: TurnState) -> list[tuple[Controller, ToolContext]]:
+        assert turn.controllers is not None
+        return [
+            (
+                controller,
+                ToolContext(
+                    ops=controller.ops,
+                    tenant=turn.access.tenant or controller.tenant,
+                    user=turn.inbound.user,
+                    platform=turn.inbound.platform,
+                    channel=turn.inbound.channel,
+                ),
+            )
+            for controller in turn.controllers
+        ]
 
     # -- a confirmed write -----------------------------------------------------------------------
 
@@ -274,6 +342,8 @@ class ToolInvoker:
         # One result line: the tool's own summary says what happened ("Disabled virtual service
         # X"); the plan's summary ("Disable virtual service X") and a repeat of that line would not.
         said = result.summary or action.summary
+        if turn.several and f"controller {action.controller}" not in said:
+            said = f"{said.rstrip('.')} on controller {action.controller or turn.controller_name}"
         rest = [p for p in result.parts if not (isinstance(p, TextPart) and p.markdown == result.summary)]
         parts: list[Part] = [TextPart(markdown=f"Done: {said}."), *rest]
         return Execution(parts, Outcome.DONE)

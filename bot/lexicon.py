@@ -195,8 +195,18 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "vs",
         aliases=("vs", "vss", "vses", "virtual service", "virtual services", "vservice", "vservices"),
-        mentions=("vip", "vips", "virtual server", "virtual servers"),
-        hints=("app", "apps", "application", "applications", "listener", "site"),
+        # The controller's UI files virtual services under "Applications": an app is a virtual service.
+        mentions=(
+            "vip",
+            "vips",
+            "virtual server",
+            "virtual servers",
+            "app",
+            "apps",
+            "application",
+            "applications",
+        ),
+        hints=("listener", "site"),
         topics=("virtual", "vs"),
         title="Virtual services",
         object_type="virtualservice",

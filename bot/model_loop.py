@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from bot.controller_tool import use_controller_schema
 from bot.events import ModelCalled, Observers
 from bot.invocation import ToolInvoker
 from bot.prompt import system_prompt
@@ -120,8 +121,14 @@ class ModelLoop:
         )
         schemas = [self.invoker.schema(t) for t in tools]
         system = system_prompt(turn.ctx.tenant or "", turn.access.role, turn.access.read_only)
-        if turn.inbound.about:
-            system = {**system, "content": f"{system['content']}\n\n{turn.inbound.about}"}
+        context = [turn.inbound.about] if turn.inbound.about else []
+        if turn.controllers is not None and turn.where is not None:  # several: say which, offer the switch
+            schemas.append(use_controller_schema())
+            context.append(turn.controllers.described(turn.where))
+            if turn.everywhere:
+                context.append("This question goes to every controller at once: reads run on all of them.")
+        if context:
+            system = {**system, "content": "\n\n".join([system["content"], *context])}
         user_message = {"role": "user", "content": turn.inbound.text}
         fitted = fit_messages(
             system, history, [user_message], schemas, self.num_ctx, self.settings.answer_reserve_tokens

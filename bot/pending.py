@@ -52,6 +52,7 @@ class PendingAction(BaseModel):
     conversation_key: str
     channel: str = ""
     tenant: str | None = None
+    controller: str = ""  # the controller it was planned on, and will run on ("" before 2026-12: default)
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
 

@@ -9,7 +9,8 @@ Precedence (most specific first), so an admin can both grant and *demote* one pe
 5. `default_role`
 
 The terminal (`platform == "cli"`) is a person at the shell: a specific user mapping (step 1) still
-applies, otherwise `cli_role`. `read_only` caps everyone at reads, whatever the role.
+applies, otherwise `cli_role`. `read_only` caps everyone at reads, whatever the role, and
+`controller_roles` caps everyone on one controller (operators on staging, viewers on production).
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ class AccessSettings(BaseModel):
     users: dict[str, Role] = Field(default_factory=dict, description="user id -> role; `*` for everyone")
     channels: dict[str, Role] = Field(default_factory=dict, description="channel id -> role")
     channel_tenants: dict[str, str] = Field(default_factory=dict, description="channel id -> Avi tenant")
+    channel_controllers: dict[str, str] = Field(
+        default_factory=dict, description="channel id -> the controller its questions go to"
+    )
+    controller_roles: dict[str, Role] = Field(
+        default_factory=dict, description="controller name -> the highest role anyone has on it"
+    )
     groups: dict[str, Role] = Field(default_factory=dict, description="platform group name -> role")
     read_only: bool = Field(False, description="reads only, for everyone (a change freeze)")
     cli_role: Role = Role.OPERATOR
@@ -107,6 +114,20 @@ def resolve_access(settings: AccessSettings, inbound: Inbound) -> Access:
     if hit:
         return access(hit[1], f"user {hit[0]}")
     return access(settings.default_role, "default_role")
+
+
+def on_controller(settings: AccessSettings, access: Access, controller: str) -> Access:
+    """`access` limited by the controller's `controller_roles` entry (viewers on production, say)."""
+    cap = settings.controller_roles.get(controller)
+    if cap is None or _ROLE_ORDER.index(cap) >= _ROLE_ORDER.index(access.role):
+        return access
+    return access.model_copy(update={"role": cap, "source": f"{access.source}; {cap.value} on {controller}"})
+
+
+def channel_controller(settings: AccessSettings, platform: str, channel: str) -> str | None:
+    """The controller a channel is mapped to (`channel_controllers`), if any."""
+    hit = _lookup(settings.channel_controllers, platform, channel)
+    return hit[1] if hit else None
 
 
 def _tenant(settings: AccessSettings, platform: str, channel: str) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from avi.redact import redact_all
+from bot.controllers import Controller, Controllers
 from bot.pending import PendingAction
 from bot.permissions import Access
 from bot.tools.base import ToolContext
@@ -35,8 +36,19 @@ class TurnState:
     ctx: ToolContext
     records: list[ToolCallRecord] = field(default_factory=list)
     pending: PendingAction | None = None
-    controller: str = ""
+    controller: str = ""  # what the footer and the audit name: the address, or the name among several
     notes: list[str] = field(default_factory=list)  # said after the answer (e.g. "history is unavailable")
+    where: Controller | None = None  # the controller the turn's tools run on
+    controllers: Controllers | None = None  # all of them, when the bot has several
+    everywhere: bool = False  # reads run on every controller ("which vs are down everywhere?")
+
+    @property
+    def several(self) -> bool:
+        return self.controllers is not None and self.controllers.several
+
+    @property
+    def controller_name(self) -> str:
+        return self.where.name if self.where is not None else ""
 
     def note(self, text: str) -> None:
         if text not in self.notes:

@@ -37,6 +37,7 @@ from bot.serial import KeyedLock
 from bot.transcript import MemoryTranscriptStore, TranscriptStore
 from bot.transcript import TranscriptEntry as TranscriptEntry  # for channels (they import bot.turns only)
 from bot.types import (
+    ControllerView,
     Delta,
     ErrorPart,
     Inbound,
@@ -232,7 +233,14 @@ class Turns:
 
     async def _in_context(self, inbound: Inbound) -> Inbound:
         ctx = await self.alert_context(inbound.platform, inbound.conversation_key)
-        return inbound if ctx is None else with_alert(inbound, ctx)
+        return inbound if ctx is None else self._on_alerts_controller(with_alert(inbound, ctx), ctx)
+
+    def _on_alerts_controller(self, inbound: Inbound, ctx: AlertContext) -> Inbound:
+        """With several controllers, a turn about an alert asks for the alert's controller (a message
+        naming another one still goes there: its mention comes first)."""
+        if not ctx.controller or not self._agent.controllers.several or inbound.controller:
+            return inbound
+        return inbound.model_copy(update={"controller": ctx.controller})
 
     async def investigate(self, inbound: Inbound, thread_key: str | None = None) -> TurnResult:
         """An alert's Investigate button: fixed reads about its object (state, members and monitors,
@@ -245,8 +253,10 @@ class Turns:
             return self._refusal(inbound, GONE_ALERT, Visibility.ASKER)
         if not inbound.text.strip():
             inbound = inbound.model_copy(update={"text": f"investigate {ctx.object_name or 'the alerts'}"})
+        inbound = self._on_alerts_controller(inbound, ctx)
         started = self._started(inbound)
-        result = await self._agent.reads(inbound, diagnosis_calls(ctx), diagnosis_title(ctx))
+        calls, title = diagnosis_calls(ctx), diagnosis_title(ctx)
+        result = await self._agent.reads(inbound, calls, title, controller=inbound.controller or None)
         await self._keep(inbound, result)
         self._ended(inbound, result, started)
         return result
@@ -272,22 +282,24 @@ class Turns:
             return self._refusal(
                 inbound, "The alert store is unavailable; nothing was muted.", Visibility.ASKER
             )
+        several = self._agent.controllers.several
         return TurnResult(
             reply=Reply(parts=[TextPart(markdown=text)], conversation_key=inbound.conversation_key),
             outcome=Outcome.ANSWERED,
-            controller=self.controller,
+            controller=ctx.controller if several and ctx.controller else self.controller,
         )
 
     async def alert_feed(self, feed: str | None = None, limit: int = 50) -> list[FeedItem]:
         """The web page's alert feed, newest first; raises when the store cannot say."""
         return [] if self._alerts is None else await self._alerts.feed_items(feed, limit)
 
-    async def push_alerts(self, body: Any) -> int:
-        """Alerts pushed to the webhook, into the same pipeline; how many were new to it. Raises
-        ValueError for a body that holds no alert."""
+    async def push_alerts(self, body: Any, controller: str | None = None) -> int:
+        """Alerts pushed to the webhook, into the same pipeline, as the controller named's (the
+        default's when None); how many were new to it. Raises ValueError for a body that holds no
+        alert, or a controller no route takes alerts from."""
         if self._alerts is None:
             raise ValueError("alerts are not routed anywhere (no alerts.routes)")
-        report = await self._alerts.push(body)
+        report = await self._alerts.push(body, controller)
         return report.posted + report.digested
 
     def webhook_accepts(self, secret: str) -> bool:
@@ -403,6 +415,20 @@ class Turns:
     @property
     def controller(self) -> str:
         return self._agent.controller
+
+    def controllers(self) -> list[ControllerView]:
+        """The controllers this bot speaks to, the default first (one, unnamed in replies, or several)."""
+        return [
+            ControllerView(name=c.name, label=c.label, address=c.address, public_url=c.public_url)
+            for c in self._agent.controllers
+        ]
+
+    async def current_controller(self, conversation_key: str) -> str:
+        """The controller a conversation's next question goes to unless it names one."""
+        cs = self._agent.controllers
+        if not cs.several:
+            return cs.default.name
+        return await self._agent.scope.current(conversation_key) or cs.default.name
 
     async def list_models(self) -> list[Any]:
         """Ollama's models; raises an LLM error (with `.message` and `.hint`) when it cannot say."""

@@ -81,6 +81,18 @@ class Inbound(BaseModel):
     command: bool = False
     received_at: datetime = Field(default_factory=utcnow)
     about: str = Field("", description="what the conversation is about (an alert's thread), for the model")
+    controller: str = Field(
+        "", max_length=64, description="the controller asked for by name (`chat --controller`, the page)"
+    )
+
+
+class ControllerView(BaseModel):
+    """A controller as a channel may show it (never its credentials)."""
+
+    name: str
+    label: str = ""
+    address: str = ""
+    public_url: str = ""
 
 
 # -- reply parts ---------------------------------------------------------------------------------

@@ -75,6 +75,8 @@ def _alert_blocks(view: AlertView) -> list[bk.Block]:
     fields = [f"*Object*\n{_what(view)}", f"*Level*\n{bk.escape(view.level_word)}", f"*State*\n{state}"]
     if view.tenant:
         fields.insert(1, f"*Tenant*\n{bk.plain(view.tenant, 300)}")
+    if view.controller:  # the bot has several: say which one raised it
+        fields.insert(1, f"*Controller*\n{bk.plain(view.controller, 100)}")
     out: list[bk.Block] = [
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
     ]
@@ -110,7 +112,9 @@ def _digest_blocks(view: AlertView) -> list[bk.Block]:
 
 def buttons(view: AlertView, links: str | None, mute: str = "Mute") -> bk.Block:
     """Investigate; Mute for one object's alert (a storm digest cannot be muted); the controller's
-    UI when its public address is configured (its base URL: UI paths differ between versions)."""
+    UI when its public address is configured (its base URL: UI paths differ between versions); the
+    alert's own controller's when it carries one."""
+    links = links if view.link is None else view.link or None
     value = bk.clip(view.alert_uuid or view.kind, bk.BUTTON_VALUE)
     elements: list[bk.Block] = [
         {

@@ -67,6 +67,8 @@ def alert_lines(view: AlertView) -> list[Element]:
     out: list[Element] = []
     if view.summary:
         out.append(plain(run(clip(view.summary, 1000))))
+    if view.controller:  # the bot has several: say which one raised it
+        out.append(fact("Controller", clip(view.controller, NAME_CHARS)))
     if view.tenant:
         out.append(fact("Tenant", clip(view.tenant, NAME_CHARS)))
     if view.reason and view.reason != view.summary:
@@ -84,6 +86,8 @@ def alert_lines(view: AlertView) -> list[Element]:
 
 def digest_lines(view: AlertView) -> list[Element]:
     out: list[Element] = [fact("Since", _when(view))]
+    if view.controller:
+        out.insert(0, fact("Controller", clip(view.controller, NAME_CHARS)))
     for line in view.digest[:DIGEST_LINES]:
         what = object_words(line.object_type, clip(line.object_name, NAME_CHARS))
         out.append(plain(run(f"{line.count}x ", weight="Bolder"), run(what), spacing="Small"))
@@ -110,7 +114,8 @@ def button(verb: str, label: str, thread_key: str) -> Element:
 
 def buttons(view: AlertView, thread_key: str, links: str | None, mute: str = "Mute") -> list[Element]:
     """Investigate; Mute for one object's alert (a storm digest cannot be muted); the controller's
-    page when a public address is configured."""
+    page when a public address is configured (the alert's own controller's when it carries one)."""
+    links = links if view.link is None else view.link or None
     actions = [button(INVESTIGATE, "Investigate", thread_key)]
     if view.kind == "alert":
         actions.append(button(MUTE, mute, thread_key))

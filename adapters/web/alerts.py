@@ -7,7 +7,8 @@
   limited by the security middleware like every page POST; the core decides (roles, a gone thread).
   Investigate answers as a chat turn; Mute's sentence shows in its card.
 - `GET /api/alerts`: the feed as JSON (503 when the store cannot say).
-- `POST /api/alerts/webhook`: alerts pushed by a script (the controller has no HTTP alert action). It
+- `POST /api/alerts/webhook`: alerts pushed by a script (the controller has no HTTP alert action), as
+  the default controller's or, with `?controller=<name>`, that controller's. It
   has no web session: it is authenticated only by `X-Avibot-Alert-Secret` (`Turns.webhook_accepts`),
   so it is marked `verifies_own_requests` like the Slack and Teams routes (the guard still checks its
   Host and Origin). Wrong secrets are counted per peer (`web.auth_failures_per_minute`, then 429).
@@ -47,6 +48,7 @@ PAGE_LIMIT = 50  # cards on the page
 MAX_SECRET = 1024  # characters of the header compared at all
 THREAD_KEY = r"^web:[A-Za-z0-9:_.-]{1,200}$"
 FEED_NAME = r"^[A-Za-z0-9:_.-]{1,100}$"
+CONTROLLER_NAME = r"^[A-Za-z0-9_-]{1,64}$"  # ?controller= on the webhook: whose alerts they are
 LEVELS = {"high": "high", "medium": "medium", "low": "low"}  # CSS classes; any other level is "other"
 UNAVAILABLE = "The alert feed is unavailable right now; it will try again."
 HTML = "text/html"
@@ -85,6 +87,9 @@ def _card(item: FeedItem, links: str | None, mute: str = "Mute") -> dict[str, An
     resolved = view.state == "resolved"
     digest = view.kind == "digest"
     what = _what(view)
+    on = view.on_controller  # " on controller b" when the bot has several, else ""
+    summary = f"On controller {view.controller}: {view.summary}" if on and view.summary else view.summary
+    ask = f"What caused the alert storm of {view.total} alerts?" if digest else f"What is wrong with {what}?"
     return {
         "anchor": anchor,
         "thread": item.thread_key,
@@ -97,7 +102,8 @@ def _card(item: FeedItem, links: str | None, mute: str = "Mute") -> dict[str, An
         "name": "" if digest else view.object_name,
         "title": what,
         "tenant": view.tenant or "",
-        "summary": view.summary,
+        "controller": view.controller,
+        "summary": summary,
         "health": view.health,
         "raised": _when(view.raised_at),
         "raised_iso": _iso(view.raised_at),
@@ -106,15 +112,12 @@ def _card(item: FeedItem, links: str | None, mute: str = "Mute") -> dict[str, An
         if resolved and view.resolved_after_seconds is not None
         else "",
         "lines": [
-            {"what": object_words(d.object_type, d.object_name), "count": d.count}
-            for d in view.digest
+            {"what": object_words(d.object_type, d.object_name), "count": d.count} for d in view.digest
         ],
         "total": view.total,
         "replies": [{"text": r.text, "at": _when(r.at), "iso": _iso(r.at)} for r in item.replies],
-        "ask": f"What caused the alert storm of {view.total} alerts?"
-        if digest
-        else f"What is wrong with {what}?",
-        "link": links or "",
+        "ask": f"On {view.controller}, {ask[0].lower()}{ask[1:]}" if on else ask,
+        "link": (links if view.link is None else view.link) or "",
         "mute": mute,
     }
 
@@ -130,7 +133,7 @@ def _news(items: list[FeedItem], since_ms: int | None) -> str:
     if first.kind == "digest":
         text = f"New: {first.headline()}"
     else:
-        text = f"New alert: {first.level_word}, {_what(first)}" + (
+        text = f"New alert: {first.level_word}, {_what(first)}{first.on_controller}" + (
             f": {first.summary}" if first.summary else ""
         )
     if len(fresh) > 1:
@@ -261,9 +264,12 @@ async def webhook(request: web.Request) -> web.Response:
     if not _accepts(turns, request.headers.get(SECRET_HEADER, "")):
         failures.failed(peer)
         raise ApiError(401, f"missing or wrong {SECRET_HEADER} header")
+    controller = request.query.get("controller", "").strip() or None
+    if controller is not None and not re.match(CONTROLLER_NAME, controller):
+        raise ApiError(400, "controller: not a controller name", field="controller")
     body = loads(await request.read())  # bounded by the app's client_max_size (413 beyond)
     try:
-        accepted = await turns.push_alerts(body)
+        accepted = await turns.push_alerts(body, controller)
     except ValueError as exc:
         raise ApiError(
             400, f"body: {str(exc).splitlines()[0] if str(exc) else 'no alert'}", field="body"
@@ -289,6 +295,7 @@ DOCS = (
         "/api/alerts/webhook",
         "Push controller alerts (one alert object, a list, or {results: [...]})",
         WebhookAccepted,
+        query={"controller": "whose alerts they are, by name; the default controller when omitted"},
         raw_request={"oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]},
         status=202,
         errors=(400, 401, 404, 413, 429, 503),

@@ -18,6 +18,8 @@ from adapters.web.schemas import (
     ChatRequest,
     ChatResponse,
     ClearedResponse,
+    ControllersQuery,
+    ControllersResponse,
     HistoryMessage,
     HistoryResponse,
     ModelCheckResponse,
@@ -67,8 +69,18 @@ async def chat(request: web.Request) -> web.Response:
         if not check.ok:
             raise ApiError(400, f"model: {check.message}", field="model", hint=check.hint)
         await turns.use_model(key, body.model)
-    result = await turns.run(inbound(ident, body.message, cid))
+    result = await turns.run(inbound(ident, body.message, cid, controller=body.controller or ""))
     return ok(ChatResponse.of(result, cid))
+
+
+@json_api
+async def controllers(request: web.Request) -> web.Response:
+    """The controllers and the one the conversation (the page's, unless one is named) is on."""
+    query = parse_query(request, ControllersQuery)
+    turns = _turns(request)
+    views = turns.controllers()
+    current = await turns.current_controller(conversation_key(identity(request), query.conversation_id))
+    return ok(ControllersResponse(controllers=views, current=current, several=len(views) > 1))
 
 
 async def _action(request: web.Request, intent: str) -> web.Response:
@@ -201,6 +213,15 @@ DOCS = (
         SessionResponse,
         errors=(401, 429),
     ),
+    RouteDoc(
+        "GET",
+        "/api/controllers",
+        "The controllers, and the one this conversation's next question goes to",
+        ControllersResponse,
+        None,
+        {"conversation_id": "a JSON API conversation; the page's when omitted"},
+        errors=(400, 401, 429),
+    ),
     RouteDoc("GET", "/api/openapi.json", "This document", raw_response={"type": "object"}, errors=(401,)),
 )
 
@@ -214,5 +235,6 @@ def setup_api(app: web.Application) -> None:
     app.router.add_get("/api/models", models)
     app.router.add_post("/api/models/validate", validate_model)
     app.router.add_get("/api/session", session)
+    app.router.add_get("/api/controllers", controllers)
     app.router.add_get("/api/openapi.json", openapi)
     document(app, *DOCS)

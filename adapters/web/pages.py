@@ -3,6 +3,10 @@
 A question is posted (CSRF-checked by the security middleware), parked under a random turn id bound to
 the session, and answered by `GET /htmx/stream/{turn}` as Server-Sent Events: text deltas while the
 model writes, then the rendered Reply that replaces the placeholder.
+
+With several controllers the header shows the page's current one and a picker: the next question
+carries the pick (`controller` in the form, then on its stream's URL, so any replica answers it on
+that controller), and the agent keeps it as the conversation's current one.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import json
 import logging
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 from markupsafe import Markup
@@ -36,6 +41,7 @@ log = logging.getLogger("avibot.web.pages")
 STATIC = Path(__file__).resolve().parent / "static"
 KEEPALIVE_SECONDS = 15.0
 MAX_MESSAGE = 8000
+MAX_CONTROLLER = 64  # characters of a picked controller's name
 MODE_POLL_SECONDS = 10.0  # how often the page asks for the header's mode (also after every answer)
 HISTORY_UNAVAILABLE = "History is unavailable right now; try again in a moment."
 HTML = "text/html"
@@ -89,6 +95,17 @@ class Pages:
     @property
     def poll_ms(self) -> int:
         return max(100, round(self.mode_poll_seconds * 1000))
+
+    async def controller_context(self, key: str) -> dict[str, Any]:
+        """What the header's controller part shows: the list and the current one (the default when
+        the store cannot say)."""
+        views = self.core.controllers()
+        try:
+            current = await self.core.current_controller(key)
+        except Exception as exc:
+            log.warning("current controller unavailable for the header: %s", type(exc).__name__)
+            current = views[0].name if views else ""
+        return {"controllers": views, "current": current, "controller": self.info.controller}
 
     async def _mode_html(self, key: str) -> str:
         mode, mode_text = await self.mode_text(key)
@@ -158,7 +175,7 @@ class Pages:
         html = render(
             "page.html",
             csrf_token=who.csrf_token,
-            controller=self.info.controller,
+            **await self.controller_context(key),
             store=self.info.store,
             mode=mode,
             mode_text=mode_text,
@@ -177,6 +194,11 @@ class Pages:
     async def mode(self, request: web.Request) -> web.Response:
         """The header's mode, for the page's poll (and its refresh after each answer)."""
         return _fragment(await self._mode_html(self._key(identity(request))))
+
+    async def controller(self, request: web.Request) -> web.Response:
+        """The header's controller part, refreshed after every answer (a question may switch it)."""
+        context = await self.controller_context(self._key(identity(request)))
+        return _fragment(render("controller.html", **context))
 
     async def history(self, request: web.Request) -> web.Response:
         history = await self._history_html(self._key(identity(request)))
@@ -201,7 +223,10 @@ class Pages:
         who = identity(request)
         form = await request.post()
         text = str(form.get("message", "")).strip()
+        controller = str(form.get("controller", "")).strip()
         user_turn = {"role": "user", "content": text}
+        if len(controller) > MAX_CONTROLLER:
+            return _fragment(render_error(f"controller: at most {MAX_CONTROLLER} characters."), status=400)
         if not text:
             return _fragment(render_error("Type a question or a command first.", "Try `help`."))
         if len(text) > MAX_MESSAGE:
@@ -216,10 +241,14 @@ class Pages:
             return _fragment(
                 render_error("The question could not be queued right now.", "Try again in a moment.")
             )
-        return _fragment(render("turn_pending.html", turn=user_turn, stream_url=f"/htmx/stream/{turn_id}"))
+        url = f"/htmx/stream/{turn_id}" + (f"?{urlencode({'controller': controller})}" if controller else "")
+        return _fragment(render("turn_pending.html", turn=user_turn, stream_url=url))
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
         who = identity(request)
+        controller = request.query.get("controller", "").strip()
+        if len(controller) > MAX_CONTROLLER:
+            return _fragment(render_error(f"controller: at most {MAX_CONTROLLER} characters."), status=400)
         text = await self.core.take(request.match_info["turn_id"], who.session_id)
         response = web.StreamResponse(
             headers={
@@ -234,7 +263,7 @@ class Pages:
                 html = render_error("This question has expired or was already answered.", "Send it again.")
                 await _event(response, "reply", str(html))
             else:
-                await self._answer(response, inbound(who, text))
+                await self._answer(response, inbound(who, text, controller=controller))
             await _event(response, "done", "")
         except ConnectionResetError:
             log.info("the browser closed the stream before the answer was complete")
@@ -346,6 +375,7 @@ def setup_pages(app: web.Application, core: Turns, info: WebInfo) -> None:
     r = app.router
     r.add_get("/", pages.page)
     r.add_get("/htmx/mode", pages.mode)
+    r.add_get("/htmx/controller", pages.controller)
     r.add_get("/htmx/history", pages.history)
     r.add_delete("/htmx/history", pages.clear_history)
     r.add_post("/htmx/history/clear", pages.clear_history)

@@ -7,9 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.types import Outcome, Part, Risk, TurnResult
+from bot.types import ControllerView, Outcome, Part, Risk, TurnResult
 
 CONVERSATION_ID = r"^[A-Za-z0-9._-]{1,64}$"
+MAX_CONTROLLER = 64  # characters of a controller name a request may carry (Inbound's own limit)
 
 
 class Strict(BaseModel):
@@ -25,6 +26,12 @@ class ChatRequest(Strict):
     )
     model: str | None = Field(
         None, min_length=1, max_length=200, description="Ollama model for this conversation (LLM mode only)"
+    )
+    controller: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_CONTROLLER,
+        description="ask this controller (by name), and keep it as the conversation's current one",
     )
 
 
@@ -125,6 +132,18 @@ class SessionResponse(BaseModel):
     via: Literal["session", "token", "proxy"]
     csrf_token: str = Field(description="send as X-CSRF-Token on POST/PUT/PATCH/DELETE with the cookie")
     mode: Literal["llm", "command"]
+
+
+class ControllersQuery(BaseModel):
+    conversation_id: str | None = Field(
+        None, pattern=CONVERSATION_ID, description="a JSON API conversation; the page's when omitted"
+    )
+
+
+class ControllersResponse(BaseModel):
+    controllers: list[ControllerView] = Field(description="every controller, the default first")
+    current: str = Field(description="the controller the conversation's next question goes to")
+    several: bool = Field(description="false: one controller, never named in replies")
 
 
 class ErrorResponse(BaseModel):

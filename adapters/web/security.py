@@ -99,13 +99,16 @@ def conversation_key(ident: WebIdentity, conversation_id: str | None = None) -> 
     return f"{base}:{conversation_id}" if conversation_id else base
 
 
-def inbound(ident: WebIdentity, text: str, conversation_id: str | None = None) -> Inbound:
+def inbound(
+    ident: WebIdentity, text: str, conversation_id: str | None = None, controller: str = ""
+) -> Inbound:
     return Inbound(
         platform="web",
         conversation_key=conversation_key(ident, conversation_id),
         channel="web",
         user=ident.user,
         text=text,
+        controller=controller,
     )
 
 

@@ -10,6 +10,10 @@ costs a page, never a second post (the claims say what is done).
 Storms: when a route gets more than `storm_per_minute` new alerts in a minute (counted across
 replicas, or seen in one read), that poll's alerts for it go into one digest (a count per object),
 updated in place while the storm lasts.
+
+Several controllers: one engine each (bot/alerts/service.py), over that controller's alerts and its
+routes, with its state under its own `scope` of the shared store (the default controller's is the
+bare keys, as before there were several); thread contexts stay in the shared store.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from bot.alerts.health import ObjectHealth
 from bot.alerts.models import AlertContext
 from bot.alerts.poster import AlertPoster
 from bot.alerts.settings import AlertRoute, AlertSettings
-from bot.alerts.store import AlertStore
+from bot.alerts.store import AlertStore, ScopedStore
 from bot.alerts.threads import Deferred, Threads
 from bot.events import Observers
 
@@ -63,6 +67,13 @@ class PollReport:
     retry: int = 0  # failed or deferred: tried again on the next poll
     errors: list[str] = field(default_factory=list)
 
+    def add(self, other: PollReport) -> None:
+        """Count `other` (another controller's poll) in."""
+        self.ok = self.ok and other.ok
+        for name in ("new", "claimed", "posted", "digested", "resolved", "muted", "retry"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors += other.errors
+
 
 class AlertEngine:
     def __init__(
@@ -77,9 +88,15 @@ class AlertEngine:
         keep_seconds: float = KEEP_SECONDS,
         claim_seconds: float = CLAIM_SECONDS,
         health: ObjectHealth | None = None,
+        controller: str = "",
+        link: str | None = None,
+        scope: str = "",
     ) -> None:
+        """`controller` is the name its posts show ("" with one controller), `link` its UI address for
+        them (None: `alerts.controller_url`), `scope` the prefix of its keys in `store` ("" = bare)."""
         self.source = source
-        self.store = store
+        self.store: AlertStore = ScopedStore(store, scope) if scope else store
+        self.controller = controller
         self.posters = posters
         self.settings = settings
         self.observers = observers
@@ -87,8 +104,8 @@ class AlertEngine:
         self.keep_seconds = keep_seconds
         self.claim_seconds = claim_seconds
         self.threads = Threads(
-            store, posters, settings, clock=clock, keep_seconds=keep_seconds, observers=observers,
-            health=health,
+            self.store, posters, settings, clock=clock, keep_seconds=keep_seconds, observers=observers,
+            health=health, controller=controller, link=link, contexts=store,
         )  # fmt: skip
         self._warned: set[str] = set()
 
@@ -118,7 +135,7 @@ class AlertEngine:
             cursor = await self._cursor()
             batch = await self.source.read_since(cursor)
         except Exception as exc:
-            log.warning("cannot read the controller's alerts: %s", exc)
+            log.warning("cannot read the controller's alerts%s: %s", self._on(), exc)
             report.ok = False
             report.errors.append(str(exc))
             emit(self.observers, AlertPollFinished(time.perf_counter() - started, False))
@@ -134,6 +151,9 @@ class AlertEngine:
             AlertPollFinished(time.perf_counter() - started, report.ok, report.new, report.claimed),
         )
         return report
+
+    def _on(self) -> str:
+        return f" on controller {self.controller}" if self.controller else ""
 
     # -- routing ------------------------------------------------------------------------------------
     def _routes(self) -> list[AlertRoute]:
@@ -232,7 +252,7 @@ class AlertEngine:
         try:
             states = await self.source.open_states()
         except Exception as exc:
-            log.warning("cannot read alert states: %s", exc)
+            log.warning("cannot read alert states%s: %s", self._on(), exc)
             report.ok = False
             report.errors.append(str(exc))
             return

@@ -89,11 +89,17 @@ class AlertView(BaseModel):
     resolved_after_seconds: float | None = None
     digest: list[DigestLine] = Field(default_factory=list, description="count per object, most first")
     total: int = Field(1, description="alerts in the digest")
+    controller: str = Field("", description="the controller it came from; empty when the bot has one")
+    link: str | None = Field(
+        None, description="its controller's UI for 'Open in controller'; None = alerts.controller_url"
+    )
 
     @classmethod
-    def of(cls, alert: Alert, route_to: str) -> AlertView:
+    def of(cls, alert: Alert, route_to: str, controller: str = "", link: str | None = None) -> AlertView:
         return cls(
             route_to=route_to,
+            controller=controller,
+            link=link,
             level=alert.level,
             object_type=alert.obj_type,
             object_name=alert.obj_name or alert.obj_uuid,
@@ -116,13 +122,19 @@ class AlertView(BaseModel):
     def level_word(self) -> str:
         return self.level.removeprefix("ALERT_").lower()
 
+    @property
+    def on_controller(self) -> str:
+        """`" on controller prod-east"` when the bot has several controllers; "" with one."""
+        return f" on controller {self.controller}" if self.controller else ""
+
     def headline(self) -> str:
         """A one-line plain-text rendering (fallback text, logs, the terminal)."""
         if self.kind == "digest":
             objects = len(self.digest)
-            return f"Alert storm: {self.total} alerts on {objects} object{'s' if objects != 1 else ''}"
+            plural = "s" if objects != 1 else ""
+            return f"Alert storm{self.on_controller}: {self.total} alerts on {objects} object{plural}"
         what = " ".join(p for p in (self.object_type, self.object_name) if p)
-        text = f"[{self.level_word}] {what}: {self.summary}"
+        text = f"[{self.level_word}] {what}{self.on_controller}: {self.summary}"
         if self.fired > 1:
             text += f" (fired {self.fired} times)"
         if self.state == "resolved" and self.resolved_after_seconds is not None:
@@ -144,11 +156,13 @@ class AlertContext(BaseModel):
     alert_uuid: str = ""
     time: dt.datetime
     digest: list[DigestLine] = Field(default_factory=list)
+    controller: str = ""  # the controller the alert came from; empty = the default (one controller)
 
     @classmethod
     def of(cls, view: AlertView) -> AlertContext:
         return cls(
             kind=view.kind,
+            controller=view.controller,
             route_to=view.route_to,
             object_type=view.object_type,
             object_name=view.object_name,
@@ -164,12 +178,13 @@ class AlertContext(BaseModel):
     def as_text(self) -> str:
         """A line to put before the user's question (history or system prompt)."""
         when = self.time.strftime("%Y-%m-%d %H:%M UTC")
+        on = f" on controller {self.controller}" if self.controller else ""
         if self.kind == "digest":
             top = ", ".join(f"{d.object_name} ({d.count})" for d in self.digest[:10])
-            return f"This thread is an alert storm digest from {when}: {self.summary}. Objects: {top}."
+            return f"This thread is an alert storm digest{on} from {when}: {self.summary}. Objects: {top}."
         what = " ".join(p for p in (self.object_type, self.object_name) if p)
         tenant = f" in tenant {self.tenant}" if self.tenant else ""
         return (
             f"This thread is about an Avi alert ({self.level.removeprefix('ALERT_').lower()}) on {what}"
-            f" (uuid {self.object_uuid}){tenant}, raised {when}: {self.summary}"
+            f" (uuid {self.object_uuid}){tenant}{on}, raised {when}: {self.summary}"
         )

@@ -1,8 +1,9 @@
 """Where alerts go: `AlertSettings` (the `alerts:` section of the config) and its routes.
 
-A route sends the controller's alerts that pass every filter it sets to one chat destination:
-`slack:<channel id>` or `teams:<conversation id>`. Every filter is optional; a route with none gets
-every alert. No route, no posting (the poller does not even read the controller).
+A route sends one controller's alerts (`controller`, by name; the default one when unset) that pass
+every filter it sets to one chat destination: `slack:<channel id>`, `teams:<conversation id>` or
+`web:<feed name>`. Every filter is optional; a route with none gets every alert. No route, no posting
+(the poller does not even read the controller); every controller some route names is polled.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ class AlertRoute(BaseModel):
         (), description="API object types (virtualservice, pool, serviceengine ...); empty = every type"
     )
     names: str | None = Field(None, description="regular expression searched in the object's name")
+    controller: str | None = Field(
+        None, max_length=64, description="the controller whose alerts it takes, by name; None = the default"
+    )
 
     @field_validator("to")
     @classmethod
@@ -45,6 +49,11 @@ class AlertRoute(BaseModel):
                 f"'to' must be slack:<channel id>, teams:<conversation id> or web:<feed name>, got {value!r}"
             )
         return f"{platform}:{target.strip()}"
+
+    @field_validator("controller")
+    @classmethod
+    def _controller(cls, value: str | None) -> str | None:
+        return value.strip().lower() or None if value is not None else None
 
     @field_validator("object_types")
     @classmethod
@@ -127,6 +136,11 @@ class AlertSettings(BaseModel):
     @property
     def enabled(self) -> bool:
         return bool(self.routes)
+
+    def unknown_controllers(self, names: list[str]) -> list[str]:
+        """The controller names routes give that are not in `names` (the bot's controllers)."""
+        known = {n.lower() for n in names}
+        return sorted({r.controller for r in self.routes if r.controller and r.controller not in known})
 
     @property
     def platforms(self) -> frozenset[str]:

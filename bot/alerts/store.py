@@ -2,7 +2,9 @@
 counters, sets and per-field counts, each with a TTL. Replicas share Redis; one machine shares the
 embedded SQLite file (`bot/alerts/sqlite_store.py`); tests and a laptop use memory.
 
-Every key is the engine's own (`claim:…`, `thread:…`, `cursor`); the store prefixes it.
+Every key is the engine's own (`claim:…`, `thread:…`, `cursor`); the store prefixes it. An engine of
+another controller than the default sees the shared store through a `ScopedStore`, so the cursors,
+claims and threads of two controllers never mix (the default controller keeps the bare keys).
 """
 
 from __future__ import annotations
@@ -173,3 +175,46 @@ class MemoryAlertStore:
     async def field_counts(self, key: str) -> dict[str, int]:
         hit = self._counts.get(key)
         return dict(hit[0]) if hit is not None and self._live(hit[1]) else {}
+
+
+class ScopedStore:
+    """`inner` with every key under `scope` (e.g. `controller:prod-east:`)."""
+
+    def __init__(self, inner: AlertStore, scope: str) -> None:
+        self.inner = inner
+        self.scope = scope
+
+    async def claim(self, key: str, value: str, ttl: float) -> bool:
+        return await self.inner.claim(self.scope + key, value, ttl)
+
+    async def put(self, key: str, value: str, ttl: float) -> None:
+        await self.inner.put(self.scope + key, value, ttl)
+
+    async def get(self, key: str) -> str | None:
+        return await self.inner.get(self.scope + key)
+
+    async def delete(self, key: str) -> None:
+        await self.inner.delete(self.scope + key)
+
+    async def incr(self, key: str, amount: int, ttl: float) -> int:
+        return await self.inner.incr(self.scope + key, amount, ttl)
+
+    async def add_member(self, key: str, member: str, ttl: float) -> None:
+        await self.inner.add_member(self.scope + key, member, ttl)
+
+    async def remove_member(self, key: str, member: str) -> None:
+        await self.inner.remove_member(self.scope + key, member)
+
+    async def members(self, key: str) -> set[str]:
+        return await self.inner.members(self.scope + key)
+
+    async def count_field(self, key: str, field: str, amount: int, ttl: float) -> None:
+        await self.inner.count_field(self.scope + key, field, amount, ttl)
+
+    async def field_counts(self, key: str) -> dict[str, int]:
+        return await self.inner.field_counts(self.scope + key)
+
+
+def controller_scope(name: str) -> str:
+    """The key prefix of a controller's alert state (other than the default controller's)."""
+    return f"controller:{name.lower()}:"

@@ -7,7 +7,9 @@ sees the same threads:
 - `alerts:<to>:<obj>` the uuids of the controller alerts still open in it, `open:<to>` the objects
   with an open thread (what resolution checks), `fired:<to>:<obj>` alerts grouped so far,
 - `digest:<to>` the current storm digest (sliding `DIGEST_SECONDS`) and `digest:<to>:counts`,
-- `context:<platform>:<thread key>` the alert (or digest) a thread is about.
+- `context:<platform>:<thread key>` the alert (or digest) a thread is about, with its controller: kept
+  in `contexts` (the store every controller's engine shares), since a reply arrives by thread key alone.
+With several controllers, `store` is the controller's own scope of the shared store (`ScopedStore`).
 A one-shot step (opening a thread or a digest, resolving an episode) is a claim: one replica does it.
 """
 
@@ -61,9 +63,15 @@ class Threads:
         keep_seconds: float,
         observers: Observers | None = None,
         health: ObjectHealth | None = None,
+        controller: str = "",
+        link: str | None = None,
+        contexts: AlertStore | None = None,
     ) -> None:
         self.store = store
+        self.contexts = contexts or store
         self.health = health
+        self.controller = controller  # put on every view: "" when the bot has one controller
+        self.link = link
         self.posters = posters
         self.settings = settings
         self.clock = clock
@@ -84,10 +92,11 @@ class Threads:
 
     async def _save_context(self, ref: ThreadRef, view: AlertView) -> None:
         context = AlertContext.of(view)
-        await self.store.put(f"context:{ref.platform}:{ref.thread_key}", context.model_dump_json(), self.keep)
+        key = f"context:{ref.platform}:{ref.thread_key}"
+        await self.contexts.put(key, context.model_dump_json(), self.keep)
 
     async def context_for(self, platform: str, thread_key: str) -> AlertContext | None:
-        raw = await self.store.get(f"context:{platform}:{thread_key}")
+        raw = await self.contexts.get(f"context:{platform}:{thread_key}")
         return AlertContext.model_validate_json(raw) if raw else None
 
     # -- one alert ----------------------------------------------------------------------------------
@@ -108,7 +117,7 @@ class Threads:
         if not await self.store.claim(opening, alert.uuid, STEP_SECONDS):
             raise Deferred(obj)
         try:
-            view = AlertView.of(alert, route.to)
+            view = AlertView.of(alert, route.to, self.controller, self.link)
             if self.health is not None:
                 view = view.model_copy(update={"health": await self.health.line(alert)})
             try:
@@ -212,6 +221,8 @@ class Threads:
                 "summary": f"{sum(counts.values())} alerts",
                 "digest": lines,
                 "total": sum(counts.values()),
+                "controller": self.controller,
+                "link": self.link,
             }
         )
 

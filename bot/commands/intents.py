@@ -8,7 +8,7 @@ the best one when it is sure enough; the router offers the tools of the best few
 
 A question about metrics, errors, throughput, latency or a time window is about analytics even when it
 names a virtual service; a "why" question is a diagnosis, which only the model can make, so every read
-scores lower then (the router still offers the tools).
+but the named object's state and its events scores lower then (the router still offers the tools).
 """
 
 from __future__ import annotations
@@ -25,6 +25,17 @@ from bot.commands.vocabulary import kind_by_pattern
 SURE = 0.7  # the fallback answers an intent at least this sure ...
 MARGIN = 0.1  # ... and this much surer than the best intent for another tool
 _WHY = 0.35
+
+
+def _fact_of_why(intent: Intent, r: Reading) -> bool:
+    """ "why is web-vs down": the diagnosis is the model's, but the object's state (with the reason the
+    controller gives), what is down (with its reasons) and the events are the facts a person would look
+    at first; "why did it go down last night" asks what happened: the events, not today's state."""
+    if intent.key in ("events", "health"):
+        return True
+    return intent.key == "status" and not r.past
+
+
 _NO_HEALTHY = re.compile(
     r"\b(?:no|without(?: any)?|zero|none of the)\s+(?:healthy|up|working|live)\b"
     r"|\ball (?:servers|members) down\b"
@@ -222,7 +233,7 @@ def _list(r: Reading, guess: NameGuess | None) -> list[Intent]:
             return []
     kind = lex.kind(kinds[0])
     score = 0.55 if hinted else 0.75 + 0.1 * (r.list_cue or any(m.plural for m in r.mentions))
-    others = set(r.keys("subject")) - {"config"}
+    others = set(r.keys("subject")) - {"config"} - _places(r)
     trouble = any(lex.state(s).trouble for s in r.keys("state"))
     if others or r.verbs or (trouble and kind.key != "se"):
         score = min(score, 0.5)
@@ -243,6 +254,17 @@ def _list(r: Reading, guess: NameGuess | None) -> list[Intent]:
     if r.name_contains:
         args["name_contains"] = r.name_contains
     return [Intent("list", score, kind.list_tool, args, kinds=(kind.key,))]
+
+
+def _places(r: Reading) -> set[str]:
+    """Subjects that only say where ("how many vs are on the controller", "apps on the lb"): the
+    load balancer itself after on/in/from/across, which asks nothing about it."""
+    systems = [m for m in r.mentions if (m.role, m.key) == ("subject", "system")]
+    located = all(
+        any(w in ("on", "in", "from", "across", "behind") for w in r.low[max(0, m.start - 2) : m.start])
+        for m in systems
+    )
+    return {"system"} if systems and located else set()
 
 
 def _other(r: Reading, guess: NameGuess | None) -> list[Intent]:
@@ -295,7 +317,8 @@ def rank_intents(r: Reading) -> list[Intent]:
     reads += _list(r, guess)
     asked_change = any(v != "change" for v in r.verbs)
     for intent in reads:
-        intent.score -= _WHY if r.why else 0.0
+        if r.why and not _fact_of_why(intent, r):
+            intent.score -= _WHY
         if asked_change:
             intent.score = min(intent.score, 0.75)  # a write ranks its verb's tool first
     found = [*_writes(r, _subject_kinds(r), kind), *reads]
@@ -339,6 +362,7 @@ _LEAD_IN = frozenset(
 )  # fmt: skip
 _TIME_UNITS = re.compile(r"(?:s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?|months?)")
 _NUMBER = re.compile(r"(\d+)([a-z]*)")
+_HTTP_STATUS = re.compile(r"[45](?:\d\d|xx)s?")
 
 
 def _covered(r: Reading, i: int) -> bool:
@@ -420,8 +444,8 @@ def doubts(r: Reading, intent: Intent) -> list[str]:
             out.append("value")
             continue
         number = _NUMBER.fullmatch(word)
-        if number is None:
-            continue
+        if number is None or _HTTP_STATUS.fullmatch(word):
+            continue  # "seeing 503s": a symptom, not a value for an argument
         unit = number.group(2) or (r.low[i + 1] if i + 1 < len(r.low) else "")
         if not (timed and _TIME_UNITS.fullmatch(unit)):
             out.append("value")

@@ -196,6 +196,8 @@ def plain_fallback(text: str, names: NameLookup | None = None) -> Fallback:
         if linked is None:
             return Fallback(None, _suggest([chosen, *intents], r, close), note, missing)
     assert chosen.tool is not None
+    if r.why and not note:
+        note = "Working out why needs the model; here is what the controller shows."
     return Fallback(
         ToolCommand(tool=chosen.tool, arguments=dict(chosen.arguments)), note=note, missing=missing
     )

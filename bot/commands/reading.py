@@ -62,8 +62,13 @@ STOPWORDS = frozenset(
         "behind", "via", "both", "either", "name", "names", "highest", "lowest", "biggest", "largest",
         "smallest", "max", "min", "maximum", "minimum", "peak", "worst", "best", "heaviest", "least",
         "without", "whose", "containing", "contains", "matching", "r", "u", "ur",
+        # chat and incident shorthand: never an object's name
+        "atm", "rn", "fyi", "tbh", "imo", "afaik", "btw", "incident", "outage", "urgent", "eod", "oper",
+        "progress", "ongoing",
+        "operationally", "avi", "lb", "lbs",
     )
 )  # fmt: skip
+_INCIDENT_WORDS = re.compile(r"(?:p|sev|s)[0-4]")  # "p1 in progress": a priority, never a name
 _PREPOSITIONS = frozenset(
     (
         "of", "for", "on", "to", "in", "about", "from", "at", "behind", "named", "called", "with",
@@ -268,6 +273,8 @@ def _guess_names(r: Reading, taken: set[int], names: NameLookup | None) -> None:
     for i, (word, low) in enumerate(zip(r.words, r.low, strict=True)):
         if low in STOPWORDS and i not in taken and not name_like(word):
             continue
+        if _INCIDENT_WORDS.fullmatch(low) and not (names is not None and names.kinds_of(word)):
+            continue
         if _IP.fullmatch(low) or low.isdigit() or low.startswith("/") or re.fullmatch(r"\d+[a-z]{1,3}", low):
             continue
         if low in _MONITOR_TYPES and (r.has("kind", "hm") or r.has("mention", "hm")):
@@ -383,7 +390,10 @@ def _filters(r: Reading) -> None:
 
 def _asks(r: Reading, m: Mention) -> bool:
     """Whether a write verb's word asks for a change: always, but for an adjective before a word that
-    is no kind's name ("new connections", not "new pool")."""
+    is no kind's name ("new connections", not "new pool"), and for the nouns of change management
+    ("for the change board", "during the change window")."""
+    if r.low[m.start] == "change" and m.end < len(r.low) and r.low[m.end] in _CHANGE_NOUNS:
+        return False
     if r.low[m.start] in _ADJECTIVES and m.end < len(r.low):
         for i in range(m.end, min(m.end + 3, len(r.low))):  # "new tcp health check": still a kind
             if _kind_at(r, i, ("kind", "mention")) is not None:
@@ -395,6 +405,11 @@ def _asks(r: Reading, m: Mention) -> bool:
         r.past = True  # "did anyone change web": a question about what happened
         return False
     return True
+
+
+_CHANGE_NOUNS = frozenset(
+    ("board", "window", "request", "requests", "ticket", "tickets", "freeze", "management", "record", "cab")
+)
 
 
 def read_sentence(text: str, names: NameLookup | None = None) -> Reading:
@@ -429,8 +444,8 @@ def read_sentence(text: str, names: NameLookup | None = None) -> Reading:
             if one in r.verbs:
                 r.verbs = {batch: r.verbs[one], **r.verbs}
     r.why = "why" in low
-    if low[:1] == ["when"] and low[1:2] and low[1] in ("did", "was", "were", "has", "have"):
-        r.past = True  # "when did web go down": what happened, and when
+    if low[:1] in (["when"], ["why"]) and low[1:2] and low[1] in ("did", "was", "were", "has", "have"):
+        r.past = True  # "when did web go down", "why did web go down": what happened, and when
     _guess_names(r, taken, names)
     _filters(r)
     _drop_filter_word(r)

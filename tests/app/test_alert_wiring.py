@@ -15,6 +15,7 @@ from avibot.factory import build_runtime
 from avibot.metrics import Metrics
 from avibot.server import create_server_app
 from bot.alerts.events import AlertMuted, AlertPollFinished, AlertPosted, AlertPostFailed
+from tests.conftest import SIM_PASSWORD, SIM_USERNAME, RunningSim
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -129,3 +130,24 @@ def test_alert_series_of_routed_platforms_start_at_zero() -> None:
         assert f'avibot_alert_post_errors_total{{kind="digest",platform="{platform}"}} 0.0' in text
         assert f'avibot_alerts_muted_total{{platform="{platform}"}} 0.0' in text
     assert 'platform="teams"' not in text
+
+
+async def test_a_route_naming_a_controller_the_bot_lacks_is_a_config_error(
+    tmp_path: Path, sim: RunningSim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AVI_HOST", sim.url)
+    monkeypatch.setenv("AVI_USERNAME", SIM_USERNAME)
+    monkeypatch.setenv("AVI_PASSWORD", SIM_PASSWORD)
+    path = write(
+        tmp_path,
+        "state: {state_dir: '" + str(tmp_path) + "'}\n"
+        "alerts:\n  routes:\n    - {to: 'web:ops'}\n    - {to: 'slack:C1', controller: prod-west}\n",
+    )
+    settings = load_settings(path)
+    assert settings.alerts.routes[1].controller == "prod-west"
+    with pytest.raises(ConfigError) as caught:
+        await build_runtime(settings, use_llm=False)
+    message = str(caught.value)
+    assert "no controller named prod-west" in message
+    assert "default" in message  # what the bot has
+    assert "\n" not in message

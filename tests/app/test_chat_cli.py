@@ -40,7 +40,10 @@ async def test_demo_answers_in_command_mode_without_ollama() -> None:
     code, out, err = await chat("--demo", "--json", "which pools have unhealthy servers?", environ=env())
     assert code == 0, err
     (reply,) = answers(out)
-    assert set(reply) == {"text", "parts", "tool_calls", "mode", "conversation_id", "pending_action"}
+    assert set(reply) == {
+        "text", "parts", "tool_calls", "mode", "conversation_id", "pending_action", "controller",
+    }  # fmt: skip
+    assert reply["controller"].startswith("demo simulator at http://127.0.0.1:")
     assert reply["mode"] == "command"
     assert reply["tool_calls"] == [{"name": "list_unhealthy_servers", "arguments": {"page": 1}, "ok": True}]
     assert "servers down" in reply["text"]

@@ -114,9 +114,18 @@ def test_a_write_is_offered_as_its_exact_command() -> None:
     assert "confirm" in answer.text()
 
 
-def test_a_diagnosis_offers_the_facts() -> None:
+def test_a_diagnosis_answers_with_the_facts() -> None:
+    """ "why is X down": the model's diagnosis is not there, but the object's state and the reason the
+    controller gives are; "why did X go down last night" asks what happened: its events."""
     answer = plain_fallback("why is vs-blog down")
-    assert "vs show vs-blog" in answer.suggestions
+    assert answer.command == ToolCommand(tool="get_virtual_service", arguments={"name": "vs-blog"})
+    assert "needs the model" in answer.note
+    past = plain_fallback("why did vs-blog go down last night")
+    assert past.command is not None
+    assert past.command.tool == "list_events"
+    assert past.command.arguments["name"] == "vs-blog"
+    general = plain_fallback("why are things slow")
+    assert general.command is None
 
 
 # -- with the controller's names ---------------------------------------------------------------------

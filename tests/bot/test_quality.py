@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from avibot.eval import FRESH, SPLITS, question_file, questions_for
+from avibot.eval import FRESH, SEEN_FRESH, SPLITS, question_file, questions_for
 from bench.answers import markdown
 from bot.quality import (
     ItemResult,
@@ -211,6 +211,7 @@ def test_the_split_is_mechanical_and_stratified() -> None:
 
 SHIPPED = {split: load_questions(question_file(split)) for split in SPLITS}
 ALL = [q for questions in SHIPPED.values() for q in questions]
+SEEN_FRESH_SET = load_questions(question_file(SEEN_FRESH))
 FRESH_SET = load_questions(question_file(FRESH))
 
 
@@ -221,8 +222,10 @@ def test_the_fresh_split_is_new_mixed_and_apart() -> None:
     def norm(text: str) -> str:
         return " ".join(text.lower().split())
 
-    assert len(FRESH_SET) >= 120
-    assert {norm(q.text) for q in FRESH_SET}.isdisjoint({norm(q.text) for q in ALL})
+    assert len(FRESH_SET) >= 130
+    assert {norm(q.text) for q in FRESH_SET}.isdisjoint({norm(q.text) for q in [*ALL, *SEEN_FRESH_SET]})
+    assert len({norm(q.text) for q in FRESH_SET}) == len(FRESH_SET)
+    assert {norm(q.text) for q in SEEN_FRESH_SET}.isdisjoint({norm(q.text) for q in ALL})
     kinds = Counter(q.kind for q in FRESH_SET)
     assert kinds["read"] >= 60
     assert kinds["write"] >= 30
@@ -251,7 +254,7 @@ def test_every_question_is_in_the_file_its_split_says() -> None:
 
 def test_labels_name_real_tools_arguments_and_kinds() -> None:
     problems = []
-    for q in [*ALL, *FRESH_SET]:
+    for q in [*ALL, *SEEN_FRESH_SET, *FRESH_SET]:
         tool = CATALOGUE.get(q.expected_tool)
         if q.missing:
             if tool is not None:

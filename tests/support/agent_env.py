@@ -61,6 +61,7 @@ async def agent_factory(redis_url: str, ops: AviOperations) -> AsyncIterator[Mak
         num_ctx: int = 8192,
         access: AccessSettings = ACCESS,
         llm_timeout: float = 10.0,
+        controller: str | None = None,
         **settings: Any,
     ) -> AgentEnv:
         redis = aioredis.from_url(redis_url, decode_responses=True)
@@ -82,7 +83,7 @@ async def agent_factory(redis_url: str, ops: AviOperations) -> AsyncIterator[Mak
             num_ctx=num_ctx,
             default_tenant="admin",
             settings=AgentSettings(**settings),
-            controller=ops.client.settings.host,
+            controller=ops.client.settings.host if controller is None else controller,
         )
         return AgentEnv(agent=agent, ops=ops, redis=redis)
 

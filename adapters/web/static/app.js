@@ -103,6 +103,25 @@
     shownMode = mode;
   }
 
+  // -- the header's controller (several only): a pick waits in the form's #controller-choice and goes
+  // with the next question; the header is asked again after every answer (a question may switch it).
+  function controllerChoice() { return document.getElementById("controller-choice"); }
+
+  function controllerShown(el) {
+    var choice = controllerChoice();
+    var select = el.querySelector("select");
+    if (choice && select && choice.value) { select.value = choice.value; }  // a pick not sent yet stays
+  }
+
+  document.addEventListener("change", function (ev) {
+    if (!ev.target || ev.target.id !== "controller-select") { return; }
+    var choice = controllerChoice();
+    var shown = document.getElementById("controller");
+    if (!choice) { return; }
+    var current = shown ? shown.getAttribute("data-current") : "";
+    choice.value = ev.target.value === current ? "" : ev.target.value;
+  });
+
   // Background polls (the header's mode, the alert feed) never clear or set the notice.
   function isPoll(elt) { return !!elt && (elt.id === "mode" || elt.hasAttribute("data-poll")); }
 
@@ -298,6 +317,7 @@
 
   function init(root, fresh) {
     if (root.id === "mode") { modeShown(root); }
+    if (root.id === "controller") { controllerShown(root); }
     if (root.classList && root.classList.contains("outcome")) {
       // A decision's outcome replaced the card whose button had the focus: the focus goes to what happened.
       root.focus();
@@ -364,6 +384,8 @@
     }
     if (form.id === "chat-form" && ev.detail.successful) {
       form.reset();
+      var choice = controllerChoice();
+      if (choice) { choice.value = ""; }  // the pick went with this question; the header follows it
       saveDraft();
       grow();
       input().focus();

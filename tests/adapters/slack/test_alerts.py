@@ -327,3 +327,22 @@ async def test_a_slack_failure_raises_and_the_engine_posts_on_the_next_poll(
     assert roots(a) == []
     assert (await poll(a)).posted == 1
     assert len(roots(a)) == 1
+
+
+def test_with_several_controllers_the_root_names_its_controller_and_links_to_it() -> None:
+    view = AlertView(
+        route_to=ROUTE, object_type="pool", object_name="web-pool", summary="down", controller="prod-east",
+        link="https://east.example", raised_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )  # fmt: skip
+    msg = sa.root_message(view, links="https://default.example")
+    assert msg.text == "[low] pool web-pool on controller prod-east: down"
+    assert "*Controller*\\nprod-east" in all_text(msg.attachments[0]["blocks"])  # (JSON)
+    shown = json.dumps(msg.attachments)
+    assert "https://east.example" in shown
+    assert "default.example" not in shown
+    unlinked = sa.root_message(view.model_copy(update={"link": ""}), links="https://default.example")
+    assert "Open in controller" not in json.dumps(unlinked.attachments)  # not the default's UI
+    one = sa.root_message(view.model_copy(update={"controller": "", "link": None}), links="https://d.example")
+    assert one.text == "[low] pool web-pool: down"  # one controller: as it always was
+    assert "Controller" not in all_text(one.attachments[0]["blocks"])
+    assert "https://d.example" in json.dumps(one.attachments)

@@ -106,8 +106,7 @@ async def alert_env(
     redis_url: str, ops: AviOperations, sim: RunningSim, *, route: str = ROUTE, **options: Any
 ) -> AsyncIterator[AlertEnv]:
     async with running_fake_connector() as connector, agent_factory(redis_url, ops) as make:
-        env = await make(None, access=ACCESS)  # command mode
-        env.agent.controller = "sim"
+        env = await make(None, access=ACCESS, controller="sim")  # command mode
         store = RedisAlertStore(env.redis, prefix="t:alerts:")
         service = AlertService(ops.alerts, store, settings({"to": route}, **options))
         ctx = channel_context(env, alerts=service)
@@ -433,3 +432,22 @@ def test_alert_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("TEAMS_ALERT_SERVICE_URL", "smba.trafficmanager.net")
     with pytest.raises(ValidationError):
         TeamsSettings()
+
+
+def test_with_several_controllers_the_card_names_its_controller_and_links_to_it() -> None:
+    view = AlertView(
+        route_to=ROUTE, object_type="pool", object_name="web-pool", summary="down", controller="prod-east",
+        link="https://east.example", raised_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )  # fmt: skip
+    card = alert_cards.alert_card(view, "teams:k", links="https://default.example")
+    validate_card(card)
+    assert "Controller:  prod-east" in texts(card)
+    assert "https://east.example" in str(card)
+    assert "default.example" not in str(card)
+    digest = view.model_copy(update={"kind": "digest", "total": 3})
+    assert "Controller:  prod-east" in texts(alert_cards.alert_card(digest, "teams:k"))
+    one = alert_cards.alert_card(
+        view.model_copy(update={"controller": "", "link": None}), "teams:k", links="https://d.example"
+    )
+    assert "Controller" not in texts(one)
+    assert "https://d.example" in str(one)

@@ -104,8 +104,7 @@ async def teams_env(redis_url: str, ops: AviOperations, settings: TeamsSettings)
         running_fake_ollama() as llm,
         agent_factory(redis_url, ops) as make,
     ):
-        env = await make(llm.url, access=ACCESS)
-        env.agent.controller = "sim"  # what the cards' footer names
+        env = await make(llm.url, access=ACCESS, controller="sim")  # what the cards' footer names
         server = web.Application()
         assert PLATFORM.mount(server, channel_context(env), settings)
         channel = server[TEAMS_BRIDGE]

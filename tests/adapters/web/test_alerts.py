@@ -10,6 +10,7 @@ The server's own poller polls once at start (poll_seconds is an hour here); each
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import re
 import sys
@@ -21,8 +22,11 @@ from typing import Any
 import pytest
 from aiohttp import ClientResponse
 
+from adapters.web import alerts as web_alerts
 from adapters.web.settings import WebSettings
 from avi.operations import AviOperations
+from bot.alerts.feed import FeedItem
+from bot.alerts.models import AlertView
 from bot.alerts.service import AlertService
 from bot.alerts.settings import AlertSettings
 from tests.adapters.web.harness import Served, clean_environment, serving
@@ -465,3 +469,25 @@ async def test_a_storm_shows_as_one_digest_card(sim: RunningSim) -> None:
         assert 'data-prefill="What caused the alert storm of' in digest
         assert "/htmx/alerts/investigate" in digest
         assert digest.count("/htmx/alerts/mute") == 0  # a digest cannot be muted (the core says so too)
+
+
+def test_with_several_controllers_a_card_names_its_controller_and_asks_it() -> None:
+    view = AlertView(
+        route_to="web:ops", object_type="pool", object_name="web-pool", summary="down", controller="b",
+        link="", raised_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )  # fmt: skip
+    item = FeedItem(thread_key="web:alert:1", feed="ops", view=view, updated_at=view.raised_at)
+    card = web_alerts._card(item, "https://default.example")
+    assert card["summary"] == "On controller b: down"
+    assert card["controller"] == "b"
+    assert card["ask"] == "On b, what is wrong with pool web-pool?"  # the question goes to b
+    assert card["link"] == ""  # never the default controller's UI
+    one = web_alerts._card(
+        item.model_copy(update={"view": view.model_copy(update={"controller": "", "link": None})}),
+        "https://d.example",
+    )
+    assert (one["summary"], one["ask"], one["link"]) == (
+        "down",
+        "What is wrong with pool web-pool?",
+        "https://d.example",
+    )

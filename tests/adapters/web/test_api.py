@@ -161,7 +161,7 @@ async def test_question_answered_by_the_model_and_counted_in_metrics(sim: Runnin
     assert 'avibot_tool_calls_total{ok="true",tool="list_unhealthy_pools"} 1.0' in metrics
     assert "avibot_llm_seconds_count 2.0" in metrics
     assert 'avibot_llm_tokens_total{kind="prompt"}' in metrics
-    assert 'avibot_avi_requests_total{status="200"}' in metrics
+    assert 'avibot_avi_requests_total{controller="default",status="200"}' in metrics
     assert "avibot_turn_seconds_bucket" in metrics
 
 
