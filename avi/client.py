@@ -35,23 +35,17 @@ from avi.client_types import (
     looks_like_uuid,
 )
 from avi.collections import CollectionReads
-from avi.errors import (
-    AviAuthError,
-    AviError,
-    AviOutcomeUnknown,
-    AviUnavailableError,
-    error_for_status,
-)
+from avi.errors import AviAuthError, AviError, AviOutcomeUnknown, AviUnavailableError, error_for_status
 from avi.read_share import RawAnswer, ReadShare, read_key
 from avi.settings import AviSettings
 from avi.transport import (
     IDEMPOTENT_METHODS,
-    NOT_SENT_ERRORS,
     RETRYABLE_STATUS,
     WRITE_METHODS,
     backoff_delay,
     build_http_client,
     parse_set_cookies,
+    transport_error,
 )
 
 log = logging.getLogger("avi.client")
@@ -322,7 +316,7 @@ class AviClient(CollectionReads):
             try:
                 resp = await self._http.request(method, url, params=params, content=content, headers=headers)
             except httpx.TransportError as exc:
-                error = self._transport_error(exc, method, path, write)
+                error = transport_error(exc, method, path, write, self._base_url)
             finally:
                 elapsed = time.perf_counter() - started
                 self.stats.http_seconds += elapsed
@@ -337,30 +331,6 @@ class AviClient(CollectionReads):
             self.stats.retries += 1
             await asyncio.sleep(backoff_delay(attempt, self._retry_backoff))
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _transport_error(
-        self, exc: httpx.TransportError, method: str, path: str, write: bool
-    ) -> AviUnavailableError:
-        """The typed error for a request that got no answer; see `_send` for which one."""
-        where = f"the controller at {self._base_url}"
-        if write and not isinstance(exc, NOT_SENT_ERRORS):
-            # No parentheses inside: the bot quotes this message in parentheses.
-            if isinstance(exc, httpx.TimeoutException):
-                message = f"{where} did not answer in time after the request was sent: {type(exc).__name__}"
-            else:
-                detail = str(exc).strip().rstrip(".")
-                message = f"the connection to {where} broke after the request was sent: " + (
-                    f"{type(exc).__name__}, {detail}" if detail else type(exc).__name__
-                )
-            log.warning("%s %s: outcome unknown (%s)", method, path, type(exc).__name__)
-            return AviOutcomeUnknown(message, method=method, path=path)
-        if isinstance(exc, httpx.TimeoutException):
-            return AviUnavailableError(
-                f"{where} did not answer in time ({type(exc).__name__})", method=method, path=path
-            )
-        return AviUnavailableError(
-            f"{where} is unreachable ({type(exc).__name__}: {exc})", method=method, path=path
-        )
 
     def _notify(self, event: RequestEvent) -> None:
         for observer in self.observers:
@@ -389,6 +359,24 @@ class AviClient(CollectionReads):
     ) -> AviResponse:
         """One API call: lazy login, one transparent re-login on 401/419, typed errors; identical
         reads shared and kept briefly, every write dropping what was kept (avi/read_share.py)."""
+        raw = await self._answer(method, path, params, json, tenant, headers)
+        return AviResponse(raw.status, decode_body(raw.content), raw.headers)
+
+    async def get_raw(
+        self, path: str, *, params: Params | None = None, tenant: str | None = None
+    ) -> RawAnswer:
+        """A GET's undecoded answer, shared with identical reads: for `get_derived` (avi/collections.py)."""
+        return await self._answer("GET", path, params, None, tenant, None)
+
+    async def _answer(
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        json: Any,
+        tenant: str | None,
+        headers: Mapping[str, str] | None,
+    ) -> RawAnswer:
         method = method.upper()
         path = api_path(path)
         started = time.perf_counter()
@@ -397,18 +385,16 @@ class AviClient(CollectionReads):
             encoded = _encode_params(params)
             if method == "GET" and headers is None and self.reads.enabled:
                 key = read_key(tenant or self._settings.tenant, path, encoded)
-                raw = await self.reads.read(
+                return await self.reads.read(
                     key, lambda: self._exchange(method, path, encoded, None, tenant, None)
                 )
-            elif method in WRITE_METHODS:
+            if method in WRITE_METHODS:
                 self.reads.invalidate()
                 try:
-                    raw = await self._exchange(method, path, encoded, json, tenant, headers)
+                    return await self._exchange(method, path, encoded, json, tenant, headers)
                 finally:
                     self.reads.invalidate()
-            else:
-                raw = await self._exchange(method, path, encoded, json, tenant, headers)
-            return AviResponse(raw.status, decode_body(raw.content), raw.headers)
+            return await self._exchange(method, path, encoded, json, tenant, headers)
         except AviError:
             self.stats.errors += 1
             raise

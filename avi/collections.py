@@ -1,24 +1,46 @@
 """Reads of whole collections on top of one `get`: pages that follow the controller's `next` links,
-every item, a lookup by name and name -> uuid. A mixin of `AviClient` (avi/client.py)."""
+every item, a lookup by name and name -> uuid. A mixin of `AviClient` (avi/client.py).
+
+`map_pages` is for callers that only read: what it returns is made once per shared answer
+(avi/read_share.py) and handed to every caller of that answer, so it must never be edited."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Generic, TypeVar
 
 import httpx
 
-from avi.client_types import Page, Params, api_path, looks_like_uuid
+from avi.client_types import Page, Params, api_path, decode_body, looks_like_uuid
 from avi.errors import AviError, AviNotFoundError
+from avi.read_share import RawAnswer
 from avi.settings import AviSettings
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ParsedPage(Generic[T]):
+    """One collection page with each item parsed: shared by every reader of the answer, never edited."""
+
+    count: int
+    next: str | None
+    items: tuple[T, ...]
 
 
 class CollectionReads:
-    """Needs `get(path, params=, tenant=)` and `_settings`; costs ceil(N/page_size) requests."""
+    """Needs `get` and `get_raw` (path, params=, tenant=) and `_settings`; ceil(N/page_size) requests."""
 
     _settings: AviSettings
 
     async def get(self, path: str, *, params: Params | None = None, tenant: str | None = None) -> Any:
+        raise NotImplementedError
+
+    async def get_raw(
+        self, path: str, *, params: Params | None = None, tenant: str | None = None
+    ) -> RawAnswer:
         raise NotImplementedError
 
     def _relative_next(self, next_url: str) -> str | None:
@@ -73,6 +95,31 @@ class CollectionReads:
                 return out[:limit]
         return out
 
+    async def map_pages(
+        self,
+        obj_type_or_path: str,
+        parse: Callable[[dict[str, Any]], T],
+        *,
+        params: Params | None = None,
+        tenant: str | None = None,
+        page_size: int = 200,
+    ) -> list[T]:
+        """`[parse(item) for item in list_all(...)]`, each page decoded and parsed once per shared answer:
+        the items are shared with every other caller of the same pages, so read them, never edit them."""
+        query = dict(params or {})
+        query.setdefault("page_size", max(1, min(page_size, 200)))
+        path: str | None = api_path(obj_type_or_path)
+        request_params: Params | None = query
+        out: list[T] = []
+        while path is not None:
+            raw = await self.get_raw(path, params=request_params, tenant=tenant)
+            page: ParsedPage[T] = raw.derive((ParsedPage, parse), partial(_parsed, parse=parse, path=path))
+            out.extend(page.items)
+            if not page.next or not page.items:
+                return out
+            path, request_params = self._relative_next(page.next), None
+        return out
+
     async def get_by_name(
         self, obj_type: str, name: str, *, tenant: str | None = None, params: Params | None = None
     ) -> dict[str, Any] | None:
@@ -100,3 +147,14 @@ class CollectionReads:
                 path=api_path(obj_type),
             )
         return str(found["uuid"])
+
+
+def _parsed(content: bytes, parse: Callable[[dict[str, Any]], T], path: str) -> ParsedPage[T]:
+    body = decode_body(content)
+    if not isinstance(body, dict):
+        raise AviError(f"expected a collection at {path}", method="GET", path=path)
+    results = body.get("results") or []
+    nxt = body.get("next")
+    return ParsedPage(
+        int(body.get("count", len(results))), str(nxt) if nxt else None, tuple(map(parse, results))
+    )

@@ -3,8 +3,11 @@
 "what is down?" at once; the controller should see one read, not a hundred.
 
 - The key is the controller session's view: tenant, path and the encoded query.
-- What is shared and kept is the answer's status and bytes; each caller decodes its own copy,
-  because callers edit what they read (a pool's server list before its PUT).
+- What is shared and kept is the answer's status and bytes; each caller of `get` decodes its own
+  copy, because callers edit what they read (a pool's server list before its PUT). A caller that only
+  reads asks for a value derived from the answer (`RawAnswer.derive`, `AviClient.get_derived`): it is
+  made once per answer, from one decode, and every caller of that answer gets the same object, so it
+  must never be edited (the health scans parse a page into summaries once and hand out copies).
 - Any write through the client drops every kept answer, before it is sent and after it ends: what a
   write touches reaches across types (a pool change shows in `virtualservice-inventory` too), and
   a cache this short is cheap to refill. A read that was in flight while a write ran is not kept,
@@ -18,12 +21,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 import httpx
 
 ReadKey = tuple[str, str, tuple[tuple[str, str], ...]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,17 @@ class RawAnswer:
     status: int
     content: bytes
     headers: httpx.Headers
+    derived: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def derive(self, key: Hashable, make: Callable[[bytes], T]) -> T:
+        """`make(content)`, made once per answer and `key`; every caller gets the same object, read-only.
+
+        `key` names what `make` computes (the same key must always mean the same `make`). Nothing
+        awaits in between, so concurrent callers on one event loop cannot both make it."""
+        if key in self.derived:
+            return cast("T", self.derived[key])
+        value = self.derived[key] = make(self.content)
+        return value
 
 
 def read_key(tenant: str, path: str, params: dict[str, str] | None) -> ReadKey:

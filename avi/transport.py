@@ -15,9 +15,11 @@ from typing import Any
 
 import httpx
 
+from avi.errors import AviOutcomeUnknown, AviUnavailableError
 from avi.settings import AviSettings
 
 log = logging.getLogger("avi.transport")
+_client_log = logging.getLogger("avi.client")  # the client's own warnings, as before
 
 # Retried on connection errors and 502/503/504. Only the methods without side effects: a PUT or DELETE
 # is idempotent in theory, but sent again after a lost reply it meets the state it made itself (a DELETE
@@ -126,3 +128,28 @@ def parse_set_cookies(response: httpx.Response) -> dict[str, str]:
 def backoff_delay(attempt: int, base: float, cap: float = 5.0) -> float:
     """Exponential backoff with full jitter: attempt 0 -> up to `base`, 1 -> up to 2*base, ..."""
     return random.uniform(0, min(cap, base * (2**attempt))) + base / 2
+
+
+def transport_error(
+    exc: httpx.TransportError, method: str, path: str, write: bool, base_url: str
+) -> AviUnavailableError:
+    """The typed error for a request that got no answer; see `AviClient._send` for which one."""
+    where = f"the controller at {base_url}"
+    if write and not isinstance(exc, NOT_SENT_ERRORS):
+        # No parentheses inside: the bot quotes this message in parentheses.
+        if isinstance(exc, httpx.TimeoutException):
+            message = f"{where} did not answer in time after the request was sent: {type(exc).__name__}"
+        else:
+            detail = str(exc).strip().rstrip(".")
+            message = f"the connection to {where} broke after the request was sent: " + (
+                f"{type(exc).__name__}, {detail}" if detail else type(exc).__name__
+            )
+        _client_log.warning("%s %s: outcome unknown (%s)", method, path, type(exc).__name__)
+        return AviOutcomeUnknown(message, method=method, path=path)
+    if isinstance(exc, httpx.TimeoutException):
+        return AviUnavailableError(
+            f"{where} did not answer in time ({type(exc).__name__})", method=method, path=path
+        )
+    return AviUnavailableError(
+        f"{where} is unreachable ({type(exc).__name__}: {exc})", method=method, path=path
+    )

@@ -28,6 +28,7 @@ from llm.errors import LLMError, ModelWithoutTools, translate_error
 from llm.schema import tool_names
 from llm.settings import LLMSettings, http_limits, http_timeout
 from llm.toolcalls import LLMToolCall, normalize_tool_calls, split_text_tool_calls, strip_thinking
+from llm.transport import fast_transport
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,12 @@ class TolerantChatResponse(ollama.ChatResponse):
     @model_validator(mode="before")
     @classmethod
     def _parse_string_arguments(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("message"), dict):
+        # Only a chunk with calls needs it: the others (every streamed word) pass through as they are.
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("message"), dict)
+            and data["message"].get("tool_calls")
+        ):
             data = {**data, "message": dict(data["message"])}
             errors = normalize_tool_calls(data["message"])
             if errors:
@@ -188,9 +194,16 @@ class OllamaChat:
         self.settings = settings
         self._owns_client = client is None
         self._tools: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+        limits = http_limits(settings)
         self._client = client or ollama.AsyncClient(
-            host=settings.host, timeout=http_timeout(settings), limits=http_limits(settings)
+            host=settings.host,
+            timeout=http_timeout(settings),
+            limits=limits,
+            transport=fast_transport(settings.host, limits),
         )
+        # /api/chat as an absolute URL, made once: merging a relative path with the base URL parses
+        # both again on every call (a tenth of a millisecond here).
+        self._chat_url = self._client._client.base_url.join("api/chat")
 
     @property
     def model(self) -> str:
@@ -273,7 +286,7 @@ class OllamaChat:
             body = self._body(messages, tools, name, stream=False)
             async with asyncio.timeout(self.settings.timeout):
                 reply = await self._client._request(
-                    TolerantChatResponse, "POST", "/api/chat", content=orjson.dumps(body), stream=False
+                    TolerantChatResponse, "POST", self._chat_url, content=orjson.dumps(body), stream=False
                 )
         except Exception as exc:
             raise self._error(exc, name) from exc
@@ -302,7 +315,7 @@ class OllamaChat:
             started = loop.time()
             async with asyncio.timeout(remaining):
                 parts = await self._client._request(
-                    TolerantChatResponse, "POST", "/api/chat", content=orjson.dumps(body), stream=True
+                    TolerantChatResponse, "POST", self._chat_url, content=orjson.dumps(body), stream=True
                 )
             remaining -= loop.time() - started
             while True:

@@ -4,19 +4,26 @@
 once. The answer lists every affected pool with its counts (from the inventory pages), and fetches
 the down servers' detail only for the first `detail_limit` affected pools (default 5, in parallel):
 a constant bound on top of ceil(N/200), whatever N or the number of affected pools.
+
+The scans parse each inventory page once per shared answer (`map_pages`): a hundred people asking at
+once cost one decode and one parse. Those summaries are shared, so each report carries its own copies
+of the ones it lists, which its caller may edit.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from avi.models import HealthReport, PoolServersDown, PoolSummary, VirtualServiceSummary
-from avi.operations._common import pool_summary_from_inventory, vs_summary_from_inventory
+from avi.operations._common import own_copy, pool_summary_from_inventory, vs_summary_from_inventory
 from avi.operations.base import OperationGroup
 from avi.operations.pools import PoolOps, down_servers
 
 MAX_DETAIL = 20
+_SCAN = {"include": "health_score,runtime", "include_name": True}
+S = TypeVar("S", PoolSummary, VirtualServiceSummary)
 
 
 def vs_unhealthy(vs: VirtualServiceSummary, min_health: float | None) -> bool:
@@ -36,18 +43,19 @@ def pool_unhealthy(pool: PoolSummary, min_health: float | None) -> bool:
 
 
 class HealthOps(OperationGroup):
-    async def _scan(self, inventory: str, tenant: str | None) -> list[dict[str, Any]]:
-        return await self.client.list_all(
-            inventory, params={"include": "health_score,runtime", "include_name": True}, tenant=tenant
-        )
+    async def _scan(
+        self, inventory: str, parse: Callable[[dict[str, Any]], S], tenant: str | None
+    ) -> list[S]:
+        """Every item's summary; shared with concurrent scans (read them, copy what you hand out)."""
+        return await self.client.map_pages(inventory, parse, params=_SCAN, tenant=tenant)
 
     async def unhealthy_virtual_services(
         self, *, tenant: str | None = None, min_health_score: float | None = None
     ) -> HealthReport:
         """Enabled virtual services that are not OPER_UP (or below `min_health_score`)."""
         before = self.client.stats.requests
-        items = await self._scan("virtualservice-inventory", tenant)
-        found = [vs for vs in map(vs_summary_from_inventory, items) if vs_unhealthy(vs, min_health_score)]
+        items = await self._scan("virtualservice-inventory", vs_summary_from_inventory, tenant)
+        found = [own_copy(vs) for vs in items if vs_unhealthy(vs, min_health_score)]
         return HealthReport(
             scanned=len(items), requests=self.client.stats.requests - before, virtualservices=found
         )
@@ -57,8 +65,8 @@ class HealthOps(OperationGroup):
     ) -> HealthReport:
         """Enabled pools that are not OPER_UP or have enabled servers down."""
         before = self.client.stats.requests
-        items = await self._scan("pool-inventory", tenant)
-        found = [p for p in map(pool_summary_from_inventory, items) if pool_unhealthy(p, min_health_score)]
+        items = await self._scan("pool-inventory", pool_summary_from_inventory, tenant)
+        found = [own_copy(p) for p in items if pool_unhealthy(p, min_health_score)]
         return HealthReport(scanned=len(items), requests=self.client.stats.requests - before, pools=found)
 
     async def pools_with_servers_down(
@@ -67,8 +75,8 @@ class HealthOps(OperationGroup):
         """Pools with enabled servers down; the down servers listed for the first `detail_limit` pools."""
         detail_limit = max(0, min(detail_limit, MAX_DETAIL))
         before = self.client.stats.requests
-        items = await self._scan("pool-inventory", tenant)
-        affected = [p for p in map(pool_summary_from_inventory, items) if p.enabled and p.servers_down > 0]
+        items = await self._scan("pool-inventory", pool_summary_from_inventory, tenant)
+        affected = [own_copy(p) for p in items if p.enabled and p.servers_down > 0]
         affected.sort(key=lambda p: (-p.servers_down, p.name))
         pools = PoolOps(self.client)
         detailed = affected[:detail_limit]

@@ -11,6 +11,12 @@ Between processes SQLite's locking decides. The connection is in autocommit mode
 waits up to `busy_timeout` for another writer instead of failing with "database is locked".
 WAL lets readers run while one process writes. `synchronous` stays FULL: a claimed confirmation
 must not roll back after a power loss and then run a second time.
+
+Group commit: writes that arrive while the thread is busy wait in one batch, which then runs as one
+`BEGIN IMMEDIATE ... COMMIT` with a savepoint per write (a write's own `transaction()` becomes a savepoint
+of it): a hundred turns ending at once cost one commit and one sync, not a hundred. A write that fails
+is rolled back alone; a commit that fails fails every write of its batch. Nothing is reported done before
+its commit, and order is kept: a write joins a batch only when nothing was submitted after it.
 """
 
 from __future__ import annotations
@@ -20,12 +26,14 @@ import contextlib
 import logging
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.sqlite.schema import PRUNE, SCHEMA, SCHEMA_VERSION
 
@@ -43,7 +51,12 @@ class StateFileError(Exception):
 
 @contextlib.contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """`BEGIN IMMEDIATE ... COMMIT`, rolled back on any error. Only inside a job."""
+    """`BEGIN IMMEDIATE ... COMMIT`, rolled back on any error. Only inside a job; inside a group
+    commit (see `Database.write`), a savepoint of it that is rolled back alone."""
+    if conn.in_transaction:
+        with _savepoint(conn, "job"):
+            yield conn
+        return
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
@@ -52,6 +65,31 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def _savepoint(conn: sqlite3.Connection, name: str) -> Iterator[None]:
+    conn.execute(f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:  # an I/O or full-disk error may have rolled back everything already
+            conn.execute(f"ROLLBACK TO {name}")
+            conn.execute(f"RELEASE {name}")
+        raise
+    conn.execute(f"RELEASE {name}")
+
+
+Outcome = tuple[bool, Any]  # (True, result) or (False, exception)
+
+
+@dataclass
+class _Batch:
+    """Writes that run in one transaction: (job, now, future) each, in the order they came."""
+
+    writes: list[tuple[Callable[[sqlite3.Connection], Any], float, asyncio.Future[Any]]]
+    started: bool = False
+    outcomes: list[Outcome] = field(default_factory=list)
 
 
 def _enable_wal(conn: sqlite3.Connection, busy_timeout: float) -> str:
@@ -116,6 +154,8 @@ class Database:
         self._clock = clock
         self._pruned_at = -float("inf")  # read and written on the worker thread only
         self._closed = False
+        self._lock = threading.Lock()  # guards `_batch` and `_Batch.started` (loop and worker thread)
+        self._batch: _Batch | None = None  # the last thing submitted, when it is a batch not yet started
 
     @classmethod
     async def open(
@@ -152,18 +192,50 @@ class Database:
         """Run `job(conn)` on the database thread, after every job submitted before it."""
         if self._closed:
             raise sqlite3.ProgrammingError(f"the store {self.path} is closed")
+        with self._lock:
+            self._batch = None  # a later write must not join a batch submitted before this job
         return await asyncio.get_running_loop().run_in_executor(self._executor, job, self._conn)
 
     async def write(self, job: Callable[[sqlite3.Connection], T], now: float) -> T:
-        """`run`, then forget expired rows if the last sweep is `prune_interval` old."""
+        """`run` in a group commit (see the module's docstring), then forget expired rows if the last
+        sweep is `prune_interval` old. `job` may use `transaction()`; its result is returned once
+        committed."""
+        if self._closed:
+            raise sqlite3.ProgrammingError(f"the store {self.path} is closed")
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[T] = loop.create_future()
+        with self._lock:
+            batch = self._batch
+            joined = batch is not None and not batch.started
+            if batch is not None and joined:
+                batch.writes.append((job, now, done))
+            else:
+                batch = self._batch = _Batch([(job, now, done)])
+        if not joined:
+            try:
+                ran = loop.run_in_executor(self._executor, self._write_batch, batch)
+            except BaseException:
+                with self._lock:  # nobody joined it: nothing was awaited since it was made
+                    self._batch = None
+                raise
+            ran.add_done_callback(lambda _: _settle(batch))
+        return await done
 
-        def write_then_prune(conn: sqlite3.Connection) -> T:
-            result = job(conn)
-            if now - self._pruned_at >= self.prune_interval:
-                self._prune(conn, now)
-            return result
-
-        return await self.run(write_then_prune)
+    def _write_batch(self, batch: _Batch) -> None:
+        """On the worker thread: every write of the batch, one commit, then the sweep when it is due."""
+        with self._lock:
+            batch.started = True
+            if self._batch is batch:
+                self._batch = None
+        conn = self._conn
+        jobs = [job for job, _, _ in batch.writes]
+        if len(jobs) == 1:
+            batch.outcomes = [_outcome(jobs[0], conn)]
+        else:
+            batch.outcomes = _in_one_transaction(jobs, conn)
+        now = max(now for _, now, _ in batch.writes)
+        if now - self._pruned_at >= self.prune_interval:
+            self._prune(conn, now)
 
     async def prune(self) -> int:
         """Delete every expired row now; returns how many."""
@@ -187,3 +259,52 @@ class Database:
             await asyncio.get_running_loop().run_in_executor(self._executor, self._conn.close)
         finally:
             self._executor.shutdown(wait=False)
+
+
+def _outcome(job: Callable[[sqlite3.Connection], Any], conn: sqlite3.Connection) -> Outcome:
+    try:
+        return True, job(conn)
+    except Exception as exc:
+        return False, exc
+
+
+def _in_one_transaction(
+    jobs: list[Callable[[sqlite3.Connection], Any]], conn: sqlite3.Connection
+) -> list[Outcome]:
+    """Each job in its own savepoint of one `BEGIN IMMEDIATE ... COMMIT`."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except Exception as exc:
+        return [(False, exc)] * len(jobs)
+    outcomes: list[Outcome] = []
+    try:
+        for job in jobs:
+            try:
+                with _savepoint(conn, "write"):
+                    outcomes.append((True, job(conn)))
+            except Exception as exc:
+                outcomes.append((False, exc))
+                if not conn.in_transaction:  # the whole transaction is gone: nothing of it holds
+                    raise
+        conn.execute("COMMIT")
+    except Exception as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        return [(False, exc if ok else value) for ok, value in outcomes] + [(False, exc)] * (
+            len(jobs) - len(outcomes)
+        )
+    return outcomes
+
+
+def _settle(batch: _Batch) -> None:
+    """On the event loop, once the batch ran: each writer gets its result or its exception."""
+    for (_, _, done), (ok, value) in zip(batch.writes, batch.outcomes, strict=False):
+        if done.done():  # its writer was cancelled; the write itself happened (or failed) all the same
+            continue
+        if ok:
+            done.set_result(value)
+        else:
+            done.set_exception(value)
+    for _, _, done in batch.writes[len(batch.outcomes) :]:  # the batch itself failed to run
+        if not done.done():
+            done.set_exception(sqlite3.OperationalError("the write did not run"))

@@ -12,10 +12,17 @@ from avi.transport import build_http_client
 from llm.client import OllamaChat
 from llm.errors import LLMError, LLMTimeout, LLMUnavailable
 from llm.settings import LLMSettings
+from llm.transport import AiohttpTransport
 
 
 def _pool(client: httpx.AsyncClient) -> Any:
     return client._transport._pool  # type: ignore[attr-defined]
+
+
+def _ollama_limits(llm: OllamaChat) -> httpx.Limits:
+    transport = llm._client._client._transport
+    assert isinstance(transport, AiohttpTransport)
+    return transport._limits
 
 
 async def test_ollama_pool_follows_llm_settings() -> None:
@@ -23,8 +30,8 @@ async def test_ollama_pool_follows_llm_settings() -> None:
     llm = OllamaChat(settings)
     try:
         http = llm._client._client
-        pool = _pool(http)
-        assert (pool._max_connections, pool._max_keepalive_connections) == (300, 50)
+        limits = _ollama_limits(llm)
+        assert (limits.max_connections, limits.max_keepalive_connections) == (300, 50)
         assert http.timeout.pool == 7
         assert http.timeout.read == 90
     finally:
@@ -34,9 +41,9 @@ async def test_ollama_pool_follows_llm_settings() -> None:
 async def test_ollama_pool_defaults_keep_every_connection_alive() -> None:
     llm = OllamaChat(LLMSettings())
     try:
-        pool = _pool(llm._client._client)
-        assert pool._max_connections == LLMSettings().max_connections >= 300
-        assert pool._max_keepalive_connections == pool._max_connections
+        limits = _ollama_limits(llm)
+        assert limits.max_connections == LLMSettings().max_connections >= 300
+        assert limits.max_keepalive_connections == limits.max_connections
         assert llm._client._client.timeout.pool is not None  # never wait forever for a connection
     finally:
         await llm.aclose()
