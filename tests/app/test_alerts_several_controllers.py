@@ -20,13 +20,14 @@ import yaml
 
 from avi.operations import AviOperations
 from avibot.config import load_settings
-from avibot.factory import Runtime, build_runtime
+from avibot.factory import Runtime
 from bot.alerts.service import AlertService
 from bot.turns import FeedItem
 from bot.types import Inbound, Outcome, User, render_plain
 from tests.alerts.helpers import names, raise_alert
-from tests.conftest import SIM_PASSWORD, SIM_USERNAME, RunningSim, StartSim, ops_for
+from tests.conftest import SIM_PASSWORD, SIM_USERNAME, RunningSim, StartSim
 from tests.support.fault_proxy import FaultProxy
+from tests.support.two_controllers import built
 
 OPERATOR = User(id="U-op", name="olivia")
 POLL = 0.5
@@ -90,14 +91,8 @@ def passwords(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @asynccontextmanager
 async def opened(a: RunningSim, b: RunningSim, config: Path) -> AsyncIterator[Two]:
-    runtime = await build_runtime(load_settings(config), use_llm=False)
-    ops_a, ops_b = ops_for(a, cache_seconds=0), ops_for(b, cache_seconds=0)
-    try:
+    async with built(a, b, config) as (runtime, ops_a, ops_b):
         yield Two(runtime, a, b, ops_a, ops_b, config)
-    finally:
-        await runtime.aclose()
-        await ops_a.client.aclose()
-        await ops_b.client.aclose()
 
 
 @pytest.fixture

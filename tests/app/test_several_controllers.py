@@ -20,12 +20,13 @@ import yaml
 
 from avi.operations import AviOperations
 from avibot.config import ConfigError, load_settings
-from avibot.factory import Runtime, build_runtime
+from avibot.factory import Runtime
 from bot.types import Inbound, Outcome, Reply, TablePart, User
-from tests.conftest import SIM_PASSWORD, SIM_USERNAME, RunningSim, StartSim, ops_for
+from tests.conftest import SIM_PASSWORD, SIM_USERNAME, RunningSim, StartSim
 from tests.support.fakes.ollama_server import Reply as Say
 from tests.support.fakes.ollama_server import running_fake_ollama
 from tests.support.fault_proxy import FaultProxy
+from tests.support.two_controllers import built
 
 OPERATOR = User(id="U-op", name="olivia")
 
@@ -108,14 +109,8 @@ def passwords(monkeypatch: pytest.MonkeyPatch) -> None:
 async def opened(a: RunningSim, b: RunningSim, config: Path, use_llm: bool = False) -> AsyncIterator[Two]:
     """The bot built from `config` the way `avibot serve` builds it, and uncached reads of each
     simulator for the checks."""
-    runtime = await build_runtime(load_settings(config), use_llm=use_llm)
-    ops_a, ops_b = ops_for(a, cache_seconds=0), ops_for(b, cache_seconds=0)
-    try:
+    async with built(a, b, config, use_llm) as (runtime, ops_a, ops_b):
         yield Two(runtime, a, b, ops_a, ops_b, config)
-    finally:
-        await runtime.aclose()
-        await ops_a.client.aclose()
-        await ops_b.client.aclose()
 
 
 @pytest.fixture
