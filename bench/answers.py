@@ -6,13 +6,15 @@ arguments), how often does the fallback choose a wrong tool, and how many tool-s
 turn sends compared with every tool. Questions for tools the catalogue does not have yet are counted
 apart. No model, no controller: it runs in a second.
 
-Run: `make bench`, or `python -m bench.answers [--set tune|holdout|all|fresh|fresh2] [--json] [--failures]`
+Run: `make bench`, or `python -m bench.answers [--set SPLIT] [--json] [--failures]` (tune, holdout, all,
+fresh, fresh2, fresh3)
 (`--split` is the same option). The full run (every split) writes bench/results_answers.json; a run of
 one split only prints, so tuning on `tune` never overwrites the recorded figures. Tune the router and
 the fallback on `tune` alone; `holdout` said whether the tuning generalised until its failures were
-read (2026-12-03); `fresh`, written afterwards by someone who had not read the router, was measured
-once and its failures read later that day (so it is seen too); `fresh2`, written blind the same way
-before that tuning, is the split nobody has tuned on: its failures are never listed. With Ollama,
+read (2026-12-03); `fresh` and `fresh2`, written afterwards by people who had not read the router,
+were each measured once and their failures read later that day (so they are seen too); `fresh3`,
+written blind the same way before that tuning, is the split nobody has tuned on: its failures are
+never listed. With Ollama,
 `avibot eval` scores the whole answer through a model.
 """
 
@@ -89,13 +91,13 @@ def _limit(reports: dict[str, Report]) -> int:
     return next(iter(reports.values())).limit
 
 
-TUNED_ON = ("tune", SEEN_FRESH)  # failures listed; the holdout's were read by hand; fresh2's never
+TUNED_ON = ("tune", *SEEN_FRESH)  # failures listed; the holdout's were read by hand; fresh3's never
 
 
 def failures_text(reports: dict[str, Report]) -> str:
     out: list[str] = []
     if not set(TUNED_ON) & set(reports):
-        return "\n(failures are listed for the tune and fresh splits only: `--split tune --failures`)"
+        return "\n(failures are listed for the tune and seen fresh splits only: `--split tune --failures`)"
     for split, report in reports.items():
         if split not in TUNED_ON:
             continue
@@ -121,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         "--failures", action="store_true", help="also list the tune questions that went wrong"
     )
     args = parser.parse_args(argv)
-    splits = [*SPLITS, "all", SEEN_FRESH, FRESH] if args.split == "all" else [args.split]
+    splits = [*SPLITS, "all", *SEEN_FRESH, FRESH] if args.split == "all" else [args.split]
     reports = {split: measure(questions_for(split)) for split in splits}
     # Which questions failed is listed for the seen splits only, never for the blind one.
     doc = {split: report.as_dict(failures=split in TUNED_ON) for split, report in reports.items()}

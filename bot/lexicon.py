@@ -283,7 +283,7 @@ KINDS: tuple[Kind, ...] = (
 )
 
 VERBS: tuple[Verb, ...] = (
-    Verb("list", ("list", "ls"), prose=("enumerate",)),
+    Verb("list", ("list", "ls"), prose=("enumerate", "dump")),
     Verb("show", ("show", "get", "describe", "info", "details", "status")),
     Verb("enable", ("enable",), topics=("enable",), prose=("bring", "turn", "reenable", "activate", "resume",
                                                            "unpause", "reactivate"),
@@ -349,7 +349,8 @@ _TRAFFIC_WORDS = (
     "end to end", "rps", "requests per second", "requests per sec", "error rate", "5xx", "4xx", "spike",
     "spikes", "slow", "slowness", "bytes", "bps", "hits", "concurrent connections", "apdex", "chart", "p50",
     "p90", "p95", "p99", "percentile", "clients", "sessions", "connected clients",
-    "server errors", "client errors", "open connections", "rate",
+    "server errors", "client errors", "open connections", "rate", "reqs",
+    "qps", "tps", "usage", "utilisation over", "round trip", "server rtt", "client rtt",
 )  # fmt: skip
 
 _UP_WORDS = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from aiohttp import web
@@ -10,6 +11,7 @@ LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 _HOST_RE = re.compile(r"^(\[[0-9a-f:.]+\]|[a-z0-9._\-]+)(?::(\d{1,5}))?$")
 
 
+@functools.lru_cache(maxsize=256)  # pure; the same few Host headers come again and again
 def split_host(value: str) -> tuple[str, int | None] | None:
     """(`name` or `[v6]`, port or None) of a Host header, lower case; None when malformed."""
     match = _HOST_RE.match(value.strip().lower())

@@ -14,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import logging
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -365,7 +365,7 @@ def _verb(outcome: str) -> str:
 
 async def _event(response: web.StreamResponse, name: str, data: str) -> None:
     """One SSE event; the data is JSON so newlines and markup travel intact."""
-    payload = f"event: {name}\ndata: {json.dumps(data)}\n\n"
+    payload = f"event: {name}\ndata: {encode_basestring_ascii(data)}\n\n"
     await response.write(payload.encode())
 
 

@@ -40,6 +40,7 @@ def make_env() -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # the templates ship with the code: no stat() of the file on every render
     )
     env.filters["md"] = markdown
     env.filters["num"] = fmt_number

@@ -325,9 +325,9 @@ class Guard:
                 sid = "p-" + hashlib.sha256(proxy_user.encode("utf-8", "surrogatepass")).hexdigest()[:20]
                 fresh = session if session is not None else self.codec.new()
                 groups = [
-                    g.strip()
-                    for g in request.headers.get(s.proxy_groups_header, "").split(",")
-                    if g.strip() and _USER_RE.match(g.strip())
+                    g
+                    for g in map(str.strip, request.headers.get(s.proxy_groups_header, "").split(","))
+                    if g and _USER_RE.match(g)
                 ]  # what the proxy says the person belongs to (oauth2-proxy: X-Forwarded-Groups)
                 ident = self._ident(proxy_user, sid, "proxy", groups)
                 return ident, (None if session is not None else fresh)

@@ -216,6 +216,10 @@ def _status(r: Reading, guess: NameGuess | None, kind: str | None) -> list[Inten
         score += 0.1
     if {"traffic", "capacity", "load", "events"} & set(r.keys("subject")) or r.has("verb", "metrics"):
         score = min(score, 0.65)  # "latency of web": the name is what the metrics are of
+    before = r.low[guess.position - 1] if guess.position else ""
+    of = (before in ("of", "for", "on") and r.status_cue) or before in ("called", "named")
+    if not (guess.explicit or guess.known or name_like(guess.name) or does or about or of):
+        score = min(score, 0.65)  # "what's down? pager just went off": a plain word, nothing says it names
     return [Intent("status", score, chosen.get_tool, {"name": guess.name}, kinds=(chosen.key,))]
 
 
@@ -286,7 +290,13 @@ def _other(r: Reading, guess: NameGuess | None) -> list[Intent]:
     cert_type = lex.type_aliases.get("certificate", "sslkeyandcertificate")
     if "certificates" in subjects:
         expiry = r.days is not None or bool(re.search(r"\bexpir", r.text))
-        if guess is not None and guess.score >= 0.5 and not expiry:
+        # "certs for payments": the certificates with that in their names, not one called so
+        several = any(
+            m.plural or r.low[m.end - 1].endswith("s")
+            for m in r.mentions
+            if (m.role, m.key) == ("subject", "certificates")
+        )
+        if guess is not None and guess.score >= 0.5 and not expiry and not several:
             out.append(Intent("objects", 0.85, "get_object", {"object_type": cert_type, "name": guess.name}))
         else:
             args = {"expiring_within_days": r.days} if r.days is not None else {}

@@ -64,7 +64,8 @@ STOPWORDS = frozenset(
         "without", "whose", "containing", "contains", "matching", "r", "u", "ur",
         # chat and incident shorthand: never an object's name
         "atm", "rn", "fyi", "tbh", "imo", "afaik", "btw", "incident", "outage", "urgent", "eod", "oper",
-        "progress", "ongoing",
+        "progress", "ongoing", "w/", "w/o", "isnt", "arent", "doesnt", "dont", "wont", "cant", "wasnt",
+        "werent", "didnt", "havent", "hasnt", "aint", "full", "complete", "entire", "whole",
         "operationally", "avi", "lb", "lbs",
     )
 )  # fmt: skip
@@ -418,7 +419,7 @@ def read_sentence(text: str, names: NameLookup | None = None) -> Reading:
     words = _tokens(_normalize(text))
     low = [w.lower() for w in words]
     _, taken = _mentions(low, vocab)
-    low = [w if i in taken else correct(w, vocab.single, STOPWORDS) for i, w in enumerate(low)]
+    low = [w if i in taken else correct(w, vocab.single, STOPWORDS, vocab.phrases) for i, w in enumerate(low)]
     r = Reading(text=" ".join(low), words=words, low=low)
     r.mentions, taken = _mentions(low, vocab)
     for pattern, verb in vocab.verb_phrases:

@@ -24,10 +24,18 @@ def distance(a: str, b: str, limit: int) -> int:
     return prev[-1]
 
 
-def correct(word: str, vocabulary: Collection[str], stopwords: Collection[str] = ()) -> str:
-    """The one vocabulary word a misspelt `word` is one edit from (two, for long words), else `word`."""
-    if len(word) < 6 or not word.isalpha() or word in stopwords or word in vocabulary:
+def correct(
+    word: str, vocabulary: Collection[str], stopwords: Collection[str] = (), short: Collection[str] = ()
+) -> str:
+    """The one vocabulary word a misspelt `word` is one edit from (two, for long words), else `word`;
+    a short word only when one of its doubled letters is a key held too long ("poool", "pooll"), to a
+    word of `short` (every one-word phrase) or of `vocabulary`."""
+    if not word.isalpha() or word in stopwords or word in vocabulary:
         return word
+    if len(word) < 6:
+        held = {word[:i] + word[i + 1 :] for i in range(1, len(word)) if word[i] == word[i - 1]}
+        fixed = sorted(h for h in held if h in short or h in vocabulary) if len(word) >= 4 else []
+        return fixed[0] if len(fixed) == 1 else word
     limit = 2 if len(word) >= 9 else 1
     best = [(d, v) for v in vocabulary if (d := distance(word, v, limit)) <= limit]
     if not best:

@@ -211,7 +211,7 @@ def test_the_split_is_mechanical_and_stratified() -> None:
 
 SHIPPED = {split: load_questions(question_file(split)) for split in SPLITS}
 ALL = [q for questions in SHIPPED.values() for q in questions]
-SEEN_FRESH_SET = load_questions(question_file(SEEN_FRESH))
+SEEN_FRESH_SET = [q for split in SEEN_FRESH for q in load_questions(question_file(split))]
 FRESH_SET = load_questions(question_file(FRESH))
 
 
@@ -226,6 +226,7 @@ def test_the_fresh_split_is_new_mixed_and_apart() -> None:
     assert {norm(q.text) for q in FRESH_SET}.isdisjoint({norm(q.text) for q in [*ALL, *SEEN_FRESH_SET]})
     assert len({norm(q.text) for q in FRESH_SET}) == len(FRESH_SET)
     assert {norm(q.text) for q in SEEN_FRESH_SET}.isdisjoint({norm(q.text) for q in ALL})
+    assert len({norm(q.text) for q in SEEN_FRESH_SET}) == len(SEEN_FRESH_SET)
     kinds = Counter(q.kind for q in FRESH_SET)
     assert kinds["read"] >= 60
     assert kinds["write"] >= 30
