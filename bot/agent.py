@@ -128,6 +128,7 @@ class Agent:
             history=history,
             observers=self.observers,
             pending_ttl_seconds=self.settings.pending_ttl_seconds,
+            everywhere_seconds=self.settings.everywhere_seconds,
         )
         if controllers.several:
             self.invoker.switch = self.scope.switch

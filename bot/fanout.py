@@ -32,9 +32,21 @@ async def _one(tool: Tool, args: Any, ctx: ToolContext) -> ToolResult | str:
         return "the read failed"
 
 
-async def run_everywhere(tool: Tool, args: Any, contexts: list[tuple[Controller, ToolContext]]) -> ToolResult:
-    """`tool` run on every controller in `contexts`, concurrently, merged into one result."""
-    outcomes = await asyncio.gather(*(_one(tool, args, ctx) for _, ctx in contexts))
+async def run_everywhere(
+    tool: Tool, args: Any, contexts: list[tuple[Controller, ToolContext]], deadline: float = 10.0
+) -> ToolResult:
+    """`tool` run on every controller in `contexts`, concurrently, merged into one result; a controller
+    that has not answered within `deadline` seconds is left out with a line saying so (a hung one
+    must not hold the others' answers for its whole request timeout)."""
+    tasks = [asyncio.ensure_future(_one(tool, args, ctx)) for _, ctx in contexts]
+    await asyncio.wait(tasks, timeout=deadline)
+    outcomes: list[ToolResult | str] = []
+    for task in tasks:
+        if task.done():
+            outcomes.append(task.result())
+        else:
+            task.cancel()
+            outcomes.append(f"no answer within {deadline:g} s")
     answered = [(c, r) for (c, _), r in zip(contexts, outcomes, strict=True) if isinstance(r, ToolResult)]
     failed = [(c, r) for (c, _), r in zip(contexts, outcomes, strict=True) if isinstance(r, str)]
     summary = "; ".join(

@@ -108,6 +108,7 @@ class ToolInvoker:
         history: ConversationStore,
         observers: Observers,
         pending_ttl_seconds: int,
+        everywhere_seconds: float = 10.0,
     ) -> None:
         self.catalogue = catalogue
         self.pending = pending
@@ -115,6 +116,7 @@ class ToolInvoker:
         self.history = history
         self.observers = observers
         self.pending_ttl_seconds = pending_ttl_seconds
+        self.everywhere_seconds = everywhere_seconds
         self._schemas: dict[str, dict[str, Any]] = {}  # tool name -> flat schema, built once
         self.switch: Switch | None = None  # set by the agent when it has several controllers
 
@@ -195,7 +197,7 @@ class ToolInvoker:
             )
         try:
             if risk is Risk.READ and turn.everywhere and turn.controllers is not None:
-                result = await run_everywhere(tool, args, self._everywhere(turn))
+                result = await run_everywhere(tool, args, self._everywhere(turn), self.everywhere_seconds)
                 record.ok = True
                 return Invocation(record, result=result)
             if risk is Risk.READ:

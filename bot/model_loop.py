@@ -49,6 +49,9 @@ class AgentSettings(BaseModel):
         15.0, ge=0.1, description="while the model is down, probe it this often (seconds)"
     )
     pending_ttl_seconds: int = Field(600, ge=1, le=86400)
+    everywhere_seconds: float = Field(
+        10.0, gt=0, le=300, description="a read on every controller answers with what came by then"
+    )
     shutdown_grace_seconds: float = Field(
         20.0, ge=0, le=300, description="at shutdown, questions still waiting on the model get this long"
     )

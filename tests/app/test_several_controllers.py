@@ -199,7 +199,9 @@ async def test_one_controller_down_leaves_the_other_answering(
 ) -> None:
     a, b = await start_sim(seed=7), await start_sim(seed=8)
     proxy = await FaultProxy(b.url).start()
-    config = write_config(tmp_path / "config.yaml", a, b, redis_url, b_url=proxy.url)
+    config = write_config(
+        tmp_path / "config.yaml", a, b, redis_url, b_url=proxy.url, agent={"everywhere_seconds": 2}
+    )
     try:
         async with opened(a, b, config) as two:
             assert await two.on_b(table_names(await two.ask("vs list @b")))
@@ -211,6 +213,12 @@ async def test_one_controller_down_leaves_the_other_answering(
             assert time.monotonic() - started < 10  # b's client waits its own 20 s, nobody else does
             assert not b_wait.done()
             b_wait.cancel()
+            started = time.monotonic()
+            hung = await two.ask("pool list everywhere")  # b still hangs: a's rows after the deadline
+            assert time.monotonic() - started < 10
+            table = next(p for p in hung.parts if isinstance(p, TablePart))
+            assert {row[0] for row in table.rows} == {"a"}
+            assert "b: not answered (no answer within 2 s)" in hung.text
             await proxy.aclose()  # b is gone: connections refused
             everywhere = await two.ask("vs list everywhere")
             table = next(p for p in everywhere.parts if isinstance(p, TablePart))
