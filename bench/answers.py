@@ -21,11 +21,17 @@ never listed. With Ollama,
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
+from avi.client import AviClient
+from avi.operations import AviOperations
 from avibot.eval import CHOICES, FRESH, SEEN_FRESH, SPLITS, questions_for
+from avibot.factory import start_demo_controller
+from bot.entities import EntityIndex, NameTable
 from bot.quality import Report, measure
 
 RESULTS = Path(__file__).resolve().parent / "results_answers.json"
@@ -108,6 +114,35 @@ def failures_text(reports: dict[str, Report]) -> str:
     return "\n".join(out)
 
 
+async def _demo_names() -> NameTable:
+    """The demo controller's names in tenant admin (the simulator `--demo` starts), read the way the
+    agent's entity index reads them, over HTTP."""
+    async with AsyncExitStack() as stack:
+        settings = await start_demo_controller(stack)
+        client = AviClient(settings)
+        stack.push_async_callback(client.aclose)
+        return await EntityIndex(AviOperations(client)).refresh("admin")
+
+
+def with_names_text(reports: dict[str, Report]) -> str:
+    """The fallback as the product runs it: with the demo controller's names (unknown names ask back)."""
+    lines = [
+        "",
+        "With the demo controller's names (the agent links names through its entity index; a name the",
+        "controller does not have is asked back about, not guessed):",
+        "",
+        "| split | fallback: right tool (reads) | fallback: wrong tool |",
+        "|---|---|---|",
+    ]
+    for split, report in reports.items():
+        fallback = report.as_dict(failures=False)["fallback"]
+        lines.append(
+            f"| {split} | {_pct(fallback['accuracy'], fallback['right_tool'], fallback['reads'])} "
+            f"| {_pct(fallback['wrong_tool_rate'], fallback['wrong_tool'], fallback['questions'])} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.answers", description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -125,8 +160,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     splits = [*SPLITS, "all", *SEEN_FRESH, FRESH] if args.split == "all" else [args.split]
     reports = {split: measure(questions_for(split)) for split in splits}
+    names = asyncio.run(_demo_names())
+    named = {split: measure(questions_for(split), names=names) for split in splits}
     # Which questions failed is listed for the seen splits only, never for the blind one.
     doc = {split: report.as_dict(failures=split in TUNED_ON) for split, report in reports.items()}
+    for split, report in named.items():
+        doc[split]["with_demo_names"] = report.as_dict(failures=False)["fallback"]
     written = args.split == "all"
     if written:
         RESULTS.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
@@ -134,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(doc, indent=2))
     else:
         print(markdown(reports))
+        print(with_names_text(named))
         if args.failures:
             print(failures_text(reports))
         shown = RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS

@@ -31,6 +31,7 @@ import yaml
 from pydantic import ValidationError
 
 from bot.commands import CommandError, CoreCommand, ToolCommand, match_plain_english, parse_command
+from bot.commands.reading import NameLookup
 from bot.model_loop import AgentSettings
 from bot.routing import select_tools
 from bot.tools import ToolCatalogue, build_catalogue
@@ -225,12 +226,17 @@ class Schemas:
 
 
 def measure_item(
-    question: Question, catalogue: ToolCatalogue, *, limit: int, schemas: Schemas | None = None
+    question: Question,
+    catalogue: ToolCatalogue,
+    *,
+    limit: int,
+    schemas: Schemas | None = None,
+    names: NameLookup | None = None,
 ) -> ItemResult:
     schemas = schemas or Schemas()
     tools = catalogue.all()
     offered = select_tools(question.text, tools, limit=limit, previous=[])
-    match = match_plain_english(question.text)
+    match = match_plain_english(question.text, names)
     expected_tool = catalogue.get(question.expected_tool)
     fallback_ok = (
         match is not None
@@ -422,11 +428,16 @@ class Report:
 
 
 def measure(
-    questions: Iterable[Question], catalogue: ToolCatalogue | None = None, *, limit: int | None = None
+    questions: Iterable[Question],
+    catalogue: ToolCatalogue | None = None,
+    *,
+    limit: int | None = None,
+    names: NameLookup | None = None,
 ) -> Report:
-    """Router and fallback figures for `questions` (catalogue: every tool; limit: the agent's default)."""
+    """Router and fallback figures for `questions` (catalogue: every tool; limit: the agent's default;
+    names: the controller's name index the fallback links names with, as the agent does)."""
     catalogue = catalogue or build_catalogue()
     limit = AgentSettings().max_tools if limit is None else limit
     schemas = Schemas()
-    items = [measure_item(q, catalogue, limit=limit, schemas=schemas) for q in questions]
+    items = [measure_item(q, catalogue, limit=limit, schemas=schemas, names=names) for q in questions]
     return Report(items=items, all_tools_chars=schemas.chars(catalogue.all()), limit=limit)
