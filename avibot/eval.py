@@ -45,10 +45,10 @@ DATA_DIR = Path(__file__).resolve().parent / "eval_data"
 SPLITS = ("tune", "holdout")  # one set, split mechanically (bot.quality.assign_splits)
 # Written later, blind to the router, the fallback and the sets above, and measured once: the split
 # nobody has tuned on. The holdout's failures were read on 2026-12-03, and so were those of the first
-# two blind splits (`fresh`, `fresh2`, each measured once before), so they count as seen; `fresh3`,
-# written blind the same way before that tuning, replaced them.
-SEEN_FRESH = ("fresh", "fresh2")
-FRESH = "fresh3"
+# three blind splits (`fresh`, `fresh2`, `fresh3`, each measured once before), so they count as seen;
+# `fresh4`, written blind the same way before that tuning, replaced them.
+SEEN_FRESH = ("fresh", "fresh2", "fresh3")
+FRESH = "fresh4"
 CHOICES = (*SPLITS, *SEEN_FRESH, FRESH, "all")
 EVAL_USER = "avibot-eval"
 EXIT_UNSAFE = 1
@@ -62,8 +62,8 @@ def question_file(split: str) -> Path:
 
 
 def questions_for(split: str, path: str | Path | None = None) -> list[Question]:
-    """The questions of a file, or of a shipped split: `tune`, `holdout`, `all` (those two), `fresh` and
-    `fresh2` (blind splits, seen since) or `fresh3` (blind)."""
+    """The questions of a file, or of a shipped split: `tune`, `holdout`, `all` (those two), `fresh`,
+    `fresh2` and `fresh3` (blind splits, seen since) or `fresh4` (blind)."""
     if path is not None:
         return load_questions(path)
     names = SPLITS if split == "all" else (split,)
@@ -84,7 +84,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--split",
         choices=CHOICES,
         default=FRESH,
-        help="which shipped questions (default fresh3: the ones nobody tuned the router on)",
+        help="which shipped questions (default fresh4: the ones nobody tuned the router on)",
     )
     p.add_argument("--repeat", type=int, default=1, metavar="N", help="ask every question N times")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of a table")

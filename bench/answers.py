@@ -7,14 +7,14 @@ turn sends compared with every tool. Questions for tools the catalogue does not 
 apart. No model, no controller: it runs in a second.
 
 Run: `make bench`, or `python -m bench.answers [--set SPLIT] [--json] [--failures]` (tune, holdout, all,
-fresh, fresh2, fresh3)
+fresh, fresh2, fresh3, fresh4)
 (`--split` is the same option). The full run (every split) writes bench/results_answers.json; a run of
 one split only prints, so tuning on `tune` never overwrites the recorded figures. Tune the router and
 the fallback on `tune` alone; `holdout` said whether the tuning generalised until its failures were
-read (2026-12-03); `fresh` and `fresh2`, written afterwards by people who had not read the router,
-were each measured once and their failures read later that day (so they are seen too); `fresh3`,
-written blind the same way before that tuning, is the split nobody has tuned on: its failures are
-never listed. With Ollama,
+read (2026-12-03); `fresh`, `fresh2` and `fresh3`, written afterwards by people who had not read the
+router, were each measured once and their failures read later that day (so they are seen too);
+`fresh4`, written blind the same way before that tuning, is the split nobody has tuned on: its
+failures are never listed. With Ollama,
 `avibot eval` scores the whole answer through a model.
 """
 
@@ -97,7 +97,7 @@ def _limit(reports: dict[str, Report]) -> int:
     return next(iter(reports.values())).limit
 
 
-TUNED_ON = ("tune", *SEEN_FRESH)  # failures listed; the holdout's were read by hand; fresh3's never
+TUNED_ON = ("tune", *SEEN_FRESH)  # failures listed; the holdout's were read by hand; fresh4's never
 
 
 def failures_text(reports: dict[str, Report]) -> str:

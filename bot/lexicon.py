@@ -194,7 +194,17 @@ _SERVER_MENTIONS = (
 KINDS: tuple[Kind, ...] = (
     Kind(
         "vs",
-        aliases=("vs", "vss", "vses", "virtual service", "virtual services", "vservice", "vservices"),
+        aliases=(
+            "vs",
+            "vss",
+            "vses",
+            "virtual service",
+            "virtual services",
+            "vservice",
+            "vservices",
+            "virtual svc",
+            "virtual svcs",
+        ),
         # The controller's UI files virtual services under "Applications": an app is a virtual service.
         mentions=(
             "vip",
@@ -284,7 +294,7 @@ KINDS: tuple[Kind, ...] = (
 
 VERBS: tuple[Verb, ...] = (
     Verb("list", ("list", "ls"), prose=("enumerate", "dump")),
-    Verb("show", ("show", "get", "describe", "info", "details", "status")),
+    Verb("show", ("show", "get", "describe", "info", "details", "status"), prose=("check",)),
     Verb("enable", ("enable",), topics=("enable",), prose=("bring", "turn", "reenable", "activate", "resume",
                                                            "unpause", "reactivate"),
          writes=True, action="enable", phrases=(
@@ -350,7 +360,7 @@ _TRAFFIC_WORDS = (
     "spikes", "slow", "slowness", "bytes", "bps", "hits", "concurrent connections", "apdex", "chart", "p50",
     "p90", "p95", "p99", "percentile", "clients", "sessions", "connected clients",
     "server errors", "client errors", "open connections", "rate", "reqs",
-    "qps", "tps", "usage", "utilisation over", "round trip", "server rtt", "client rtt",
+    "qps", "tps", "usage", "utilisation over", "round trip", "server rtt", "client rtt", "conns", "sluggish",
 )  # fmt: skip
 
 _UP_WORDS = (

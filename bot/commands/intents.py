@@ -367,7 +367,7 @@ _LEAD_IN = frozenset(
         "please", "pls", "plz", "kindly", "hey", "hi", "hello", "yo", "ok", "okay", "so", "and", "also",
         "then", "now", "quickly", "just", "can", "could", "would", "will", "you", "u", "i", "we", "need",
         "want", "to", "let", "me", "us", "go", "ahead", "guys", "team", "folks", "gimme", "lemme", "wanna",
-        "btw", "sorry",
+        "btw", "sorry", "morning", "afternoon", "evening", "gm", "question", "q", "one", "quick", "hiya",
     )
 )  # fmt: skip
 _TIME_UNITS = re.compile(r"(?:s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?|months?)")

@@ -65,7 +65,8 @@ STOPWORDS = frozenset(
         # chat and incident shorthand: never an object's name
         "atm", "rn", "fyi", "tbh", "imo", "afaik", "btw", "incident", "outage", "urgent", "eod", "oper",
         "progress", "ongoing", "w/", "w/o", "isnt", "arent", "doesnt", "dont", "wont", "cant", "wasnt",
-        "werent", "didnt", "havent", "hasnt", "aint", "full", "complete", "entire", "whole",
+        "werent", "didnt", "havent", "hasnt", "aint", "full", "complete", "entire", "whole", "carry",
+        "carries", "contain",
         "operationally", "avi", "lb", "lbs",
     )
 )  # fmt: skip
@@ -350,6 +351,10 @@ def _plain_word(r: Reading, i: int) -> bool:
     )
 
 
+_FILTER_WORDS = frozenset(("in", "from", "like", "for", "contain", "contains"))
+_BETWEEN = frozenset(("exist", "exists", "do", "we", "you", "have", "are", "there", "got", "that"))
+
+
 def _filters(r: Reading) -> None:
     text = r.text
     m = re.search(
@@ -366,10 +371,14 @@ def _filters(r: Reading) -> None:
             if mention.role not in ("kind", "mention") or not mention.plural:
                 continue
             after, before = mention.end + 1, mention.start - 1
+            while after - 1 < len(r.low) and r.low[after - 1] in _BETWEEN:
+                after += 1  # "vs exist for checkout", "pools do we have for crm"
+            if after < len(r.low) and r.low[after - 1] in _FILTER_WORDS and r.low[after] == "the":
+                after += 1  # "pools for the crm app"
             if (  # "pools in dev": a word after a plural kind name filters by name (a server's is a pool)
                 after < len(r.low)
                 and mention.key != "server"
-                and r.low[after - 1] in ("in", "from", "like")
+                and r.low[after - 1] in _FILTER_WORDS
                 and _plain_word(r, after)
             ):
                 r.name_contains = r.words[after]
