@@ -368,3 +368,31 @@ async def test_check_logs_in_to_every_controller_and_names_the_one_that_fails(tw
     assert "controller a (" in out
     assert "1 of 2 controllers failed the check: b" in err
     assert "wrong-password" not in out + err
+
+
+async def test_a_change_planned_on_a_controller_no_longer_configured_runs_nowhere(two: Two) -> None:
+    """A pending change made before a restart that dropped its controller: taken, never run."""
+    from bot.pending import PendingAction
+    from bot.types import Risk
+
+    target = sorted((await two.only())[0])[0]
+    key = "slack:T1:C1:6.6"
+    action = PendingAction.new(
+        tool="disable_virtual_service",
+        arguments={"name": target},
+        risk=Risk.WRITE,
+        summary=f"Disable virtual service {target} on controller gone",
+        requested_by=OPERATOR,
+        platform="slack",
+        conversation_key=key,
+        channel="C1",
+        controller="gone",
+    )
+    await two.runtime.agent.pending.put(action)
+    done = await two.runtime.agent.confirm(action.id, two.inbound(f"confirm {action.id}", key=key))
+    assert done.outcome is Outcome.FAILED
+    assert "controller gone is no longer configured" in done.reply.text
+    assert "Nothing was changed" in done.reply.text
+    assert (await two.ops_a.virtualservices.get(target)).enabled
+    entries = await two.runtime.agent.audit.recent(5)
+    assert [e.result for e in entries if e.action_id == action.id] == ["error"]
