@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import blocks as bk
 from adapters.slack import events as ev
-from bot.alerts.models import AlertView, ThreadRef, duration_text
+from bot.alerts.models import AlertView, ThreadRef, duration_text, kind_word
 from bot.alerts.settings import AlertRoute
 from bot.types import Inbound, User
 
@@ -63,7 +63,8 @@ def when(view: AlertView) -> str:
 
 def _what(view: AlertView) -> str:
     name = f"*{bk.plain(view.object_name, 300)}*" if view.object_name else ""
-    return " ".join(p for p in (bk.plain(view.object_type or "", 100), name) if p) or "unknown object"
+    kind = bk.plain(kind_word(view.object_type), 100) if view.object_type else ""
+    return " ".join(p for p in (kind, name) if p) or "unknown object"
 
 
 def _alert_blocks(view: AlertView) -> list[bk.Block]:
@@ -96,7 +97,7 @@ def _alert_blocks(view: AlertView) -> list[bk.Block]:
 def _digest_blocks(view: AlertView) -> list[bk.Block]:
     lines: list[str] = []
     for line in view.digest[:DIGEST_LINES]:
-        kind = bk.plain(line.object_type or "", 100)
+        kind = bk.plain(kind_word(line.object_type), 100) if line.object_type else ""
         what = " ".join(p for p in (kind, f"*{bk.plain(line.object_name, 200)}*") if p)
         entry = f"• {what} — {line.count}"
         if sum(len(x) + 1 for x in lines) + len(entry) > bk.SECTION_TEXT - 100:

@@ -134,7 +134,7 @@ async def test_an_alert_is_one_coloured_root_with_buttons_and_fallback_text(
     att = attachment(root)
     assert att["color"] == sa.COLOURS["ALERT_HIGH"]
     shown = all_text(att["blocks"])
-    assert f"*{name}*" in shown
+    assert f"virtual service *{name}*" in shown  # in words, as Teams and the page say it
     assert "admin" in shown  # the tenant
     assert "pool_down" in shown  # the reason, beside the summary
     assert "Now: " in shown  # the object's health, read when the thread opened
@@ -204,8 +204,8 @@ async def test_a_storm_is_one_digest_with_counts(
         [root] = roots(s)
         assert root["text"] == "Alert storm: 4 alerts on 2 objects"
         shown = all_text(attachment(root)["blocks"])
-        assert f"virtualservice *{vs}* — 3" in shown
-        assert f"virtualservice *{other}* — 1" in shown
+        assert f"virtual service *{vs}* — 3" in shown
+        assert f"virtual service *{other}* — 1" in shown
         assert element(root, sa.INVESTIGATE_ACTION) is not None
         assert element(root, sa.MUTE_ACTION) is None  # a digest cannot be muted
 
