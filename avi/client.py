@@ -365,7 +365,7 @@ class AviClient(CollectionReads):
     async def get_raw(
         self, path: str, *, params: Params | None = None, tenant: str | None = None
     ) -> RawAnswer:
-        """A GET's undecoded answer, shared with identical reads: for `get_derived` (avi/collections.py)."""
+        """A GET's undecoded answer, shared with identical reads: for `map_pages` (avi/collections.py)."""
         return await self._answer("GET", path, params, None, tenant, None)
 
     async def _answer(

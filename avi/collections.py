@@ -6,7 +6,7 @@ every item, a lookup by name and name -> uuid. A mixin of `AviClient` (avi/clien
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Generic, TypeVar
@@ -49,6 +49,29 @@ class CollectionReads:
         path = url.raw_path.decode("ascii")
         return path if path.startswith("/api/") else None
 
+    async def _walk(
+        self,
+        obj_type_or_path: str,
+        fetch: Callable[[str, Params | None], Awaitable[ParsedPage[T]]],
+        *,
+        params: Params | None,
+        page_size: int,
+        max_pages: int | None = None,
+    ) -> AsyncIterator[ParsedPage[T]]:
+        """The pages `fetch(path, params)` reads, following the controller's absolute `next` links."""
+        query = dict(params or {})
+        query.setdefault("page_size", max(1, min(page_size, 200)))
+        path: str | None = api_path(obj_type_or_path)
+        request_params: Params | None = query
+        number = 0
+        while path is not None:
+            page = await fetch(path, request_params)
+            number += 1
+            yield page
+            if not page.next or not page.items or (max_pages is not None and number >= max_pages):
+                return
+            path, request_params = self._relative_next(page.next), None
+
     async def iter_pages(
         self,
         obj_type_or_path: str,
@@ -58,23 +81,18 @@ class CollectionReads:
         page_size: int = 200,
         max_pages: int | None = None,
     ) -> AsyncIterator[Page]:
-        """Pages of a collection, following the controller's absolute `next` links."""
-        query = dict(params or {})
-        query.setdefault("page_size", max(1, min(page_size, 200)))
-        path: str | None = api_path(obj_type_or_path)
-        request_params: Params | None = query
+        """Pages of a collection, following the controller's absolute `next` links; each caller gets
+        its own decoded items (it may edit them)."""
+
+        async def fetch(path: str, query: Params | None) -> ParsedPage[dict[str, Any]]:
+            return _collection(await self.get(path, params=query, tenant=tenant), path, _same)
+
         number = 0
-        while path is not None:
-            body = await self.get(path, params=request_params, tenant=tenant)
+        async for page in self._walk(
+            obj_type_or_path, fetch, params=params, page_size=page_size, max_pages=max_pages
+        ):
             number += 1
-            if not isinstance(body, dict):
-                raise AviError(f"expected a collection at {path}", method="GET", path=path)
-            results = body.get("results") or []
-            yield Page(number, int(body.get("count", len(results))), results)
-            nxt = body.get("next")
-            if not nxt or not results or (max_pages is not None and number >= max_pages):
-                return
-            path, request_params = self._relative_next(str(nxt)), None
+            yield Page(number, page.count, list(page.items))
 
     async def list_all(
         self,
@@ -106,18 +124,14 @@ class CollectionReads:
     ) -> list[T]:
         """`[parse(item) for item in list_all(...)]`, each page decoded and parsed once per shared answer:
         the items are shared with every other caller of the same pages, so read them, never edit them."""
-        query = dict(params or {})
-        query.setdefault("page_size", max(1, min(page_size, 200)))
-        path: str | None = api_path(obj_type_or_path)
-        request_params: Params | None = query
+
+        async def fetch(path: str, query: Params | None) -> ParsedPage[T]:
+            raw = await self.get_raw(path, params=query, tenant=tenant)
+            return raw.derive((ParsedPage, parse), partial(_parsed, parse=parse, path=path))
+
         out: list[T] = []
-        while path is not None:
-            raw = await self.get_raw(path, params=request_params, tenant=tenant)
-            page: ParsedPage[T] = raw.derive((ParsedPage, parse), partial(_parsed, parse=parse, path=path))
+        async for page in self._walk(obj_type_or_path, fetch, params=params, page_size=page_size):
             out.extend(page.items)
-            if not page.next or not page.items:
-                return out
-            path, request_params = self._relative_next(page.next), None
         return out
 
     async def get_by_name(
@@ -149,8 +163,12 @@ class CollectionReads:
         return str(found["uuid"])
 
 
-def _parsed(content: bytes, parse: Callable[[dict[str, Any]], T], path: str) -> ParsedPage[T]:
-    body = decode_body(content)
+def _same(item: dict[str, Any]) -> dict[str, Any]:
+    return item
+
+
+def _collection(body: Any, path: str, parse: Callable[[dict[str, Any]], T]) -> ParsedPage[T]:
+    """A decoded collection page, each item parsed; AviError when the answer is no collection."""
     if not isinstance(body, dict):
         raise AviError(f"expected a collection at {path}", method="GET", path=path)
     results = body.get("results") or []
@@ -158,3 +176,7 @@ def _parsed(content: bytes, parse: Callable[[dict[str, Any]], T], path: str) -> 
     return ParsedPage(
         int(body.get("count", len(results))), str(nxt) if nxt else None, tuple(map(parse, results))
     )
+
+
+def _parsed(content: bytes, parse: Callable[[dict[str, Any]], T], path: str) -> ParsedPage[T]:
+    return _collection(decode_body(content), path, parse)

@@ -5,7 +5,7 @@
 - The key is the controller session's view: tenant, path and the encoded query.
 - What is shared and kept is the answer's status and bytes; each caller of `get` decodes its own
   copy, because callers edit what they read (a pool's server list before its PUT). A caller that only
-  reads asks for a value derived from the answer (`RawAnswer.derive`, `AviClient.get_derived`): it is
+  reads asks for a value derived from the answer (`RawAnswer.derive`, as `map_pages` does): it is
   made once per answer, from one decode, and every caller of that answer gets the same object, so it
   must never be edited (the health scans parse a page into summaries once and hand out copies).
 - Any write through the client drops every kept answer, before it is sent and after it ends: what a
