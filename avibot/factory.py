@@ -62,8 +62,12 @@ class Runtime:
     store: str
     redis: Any = None  # the shared redis.asyncio client when REDIS_URL is set (channels de-dup with it)
     alerts: AlertService | None = None  # controller alerts to chat threads, when alerts.routes is set
-    clients: dict[str, AviClient] = field(default_factory=dict)  # every controller's, by name
     stack: AsyncExitStack = field(repr=False, default_factory=AsyncExitStack)
+
+    @property
+    def clients(self) -> dict[str, AviClient]:
+        """Every controller's client, by name, the default first."""
+        return {c.name: c.ops.client for c in self.agent.controllers}
 
     @property
     def mode(self) -> str:
@@ -306,7 +310,6 @@ async def build_runtime(
             store=store,
             redis=shared,
             alerts=alerts,
-            clients=clients,
             stack=stack,
         )
     except BaseException:

@@ -48,7 +48,7 @@ def create_server_app(runtime: Runtime, settings: Settings) -> web.Application:
     metrics.subscribe(runtime.observers)
     metrics.llm_up.set(1 if runtime.turns.mode == "llm" else 0)  # changes arrive as ModelStatusChanged
     agent = runtime.agent  # the composition root may know it: the proxy checks roles as the core does
-    clients = runtime.clients or {agent.controllers.default.name: runtime.client}  # by name, default first
+    clients = runtime.clients  # by name, default first
     for name, client in clients.items():
         client.observers.append(metrics.request_observer(name))
     TurnLog().attach(runtime.observers, *(client.observers for client in clients.values()))

@@ -215,7 +215,7 @@ class Agent:
         For channels with their own structured entry points (the web API's controller proxy), so
         their writes take the same confirmation, permission and audit path as every other write.
         """
-        where = self.controllers.get(inbound.controller) if inbound.controller else self.controllers.default
+        where = self.controllers.named(inbound.controller)
         if where is None:
             turn = self._turn(inbound.model_copy(update={"controller": ""}))
             message = f"There is no controller named {inbound.controller!r}."
@@ -238,7 +238,7 @@ class Agent:
         """A fixed list of reads without the model (an alert's Investigate), each with the asker's own
         access, on `controller` (by name; the default when None), answered together under `title` and
         remembered like a command."""
-        where = self.controllers.get(controller) if controller else self.controllers.default
+        where = self.controllers.named(controller)
         turn = self.scope.turn(inbound, where)
         if where is None:
             why = ErrorPart(message=f"There is no controller named {controller!r}.", hint="Nothing was read.")

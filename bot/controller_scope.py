@@ -106,7 +106,7 @@ class ControllerScope:
         current one is now; None when that controller is gone (the turn as it is without an action)."""
         if action is None:
             return turn
-        where = self.controllers.get(action.controller) if action.controller else self.controllers.default
+        where = self.controllers.named(action.controller)
         return None if where is None else self.turn(turn.inbound, where)
 
     def _unknown(self, name: str) -> str:

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from avi.named import DEFAULT_NAME
 from avi.operations import AviOperations
 from bot.entities import EntityIndex
 
-DEFAULT = "default"
+DEFAULT = DEFAULT_NAME  # the controller of the `avi` section (one name for config, chat and metrics)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,11 @@ class Controllers:
 
     def get(self, name: str | None) -> Controller | None:
         return self._by_name.get(name.lower()) if name else None
+
+    def named(self, name: str | None) -> Controller | None:
+        """The controller a recorded or requested name means: the default when there is none ("" from
+        before several controllers), None when it names one this bot does not have."""
+        return self.get(name) if name else self.default
 
     def __iter__(self) -> Iterator[Controller]:
         return iter(self._items)

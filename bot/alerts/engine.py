@@ -29,7 +29,7 @@ from typing import Protocol
 from avi.operations.alerts import STATE_DISMISSED, Alert, AlertBatch, AlertCursor
 from bot.alerts.events import AlertMuted, AlertPollFinished, emit
 from bot.alerts.health import ObjectHealth
-from bot.alerts.models import AlertContext
+from bot.alerts.models import AlertContext, on_controller
 from bot.alerts.poster import AlertPoster
 from bot.alerts.settings import AlertRoute, AlertSettings
 from bot.alerts.store import AlertStore, ScopedStore
@@ -135,7 +135,7 @@ class AlertEngine:
             cursor = await self._cursor()
             batch = await self.source.read_since(cursor)
         except Exception as exc:
-            log.warning("cannot read the controller's alerts%s: %s", self._on(), exc)
+            log.warning("cannot read the controller's alerts%s: %s", on_controller(self.controller), exc)
             report.ok = False
             report.errors.append(str(exc))
             emit(self.observers, AlertPollFinished(time.perf_counter() - started, False))
@@ -151,9 +151,6 @@ class AlertEngine:
             AlertPollFinished(time.perf_counter() - started, report.ok, report.new, report.claimed),
         )
         return report
-
-    def _on(self) -> str:
-        return f" on controller {self.controller}" if self.controller else ""
 
     # -- routing ------------------------------------------------------------------------------------
     def _routes(self) -> list[AlertRoute]:
@@ -252,7 +249,7 @@ class AlertEngine:
         try:
             states = await self.source.open_states()
         except Exception as exc:
-            log.warning("cannot read alert states%s: %s", self._on(), exc)
+            log.warning("cannot read alert states%s: %s", on_controller(self.controller), exc)
             report.ok = False
             report.errors.append(str(exc))
             return

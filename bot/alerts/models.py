@@ -44,6 +44,11 @@ def kind_word(object_type: str | None) -> str:
     return OBJECT_WORDS.get(object_type or "", object_type or "object")
 
 
+def on_controller(name: str) -> str:
+    """`" on controller prod-east"`; "" for no name (the bot has one controller)."""
+    return f" on controller {name}" if name else ""
+
+
 def object_words(object_type: str | None, name: str) -> str:
     """ "pool web-pool", "virtual service vs-1"; just the kind without a name."""
     return f"{kind_word(object_type)} {name}".strip()
@@ -125,7 +130,7 @@ class AlertView(BaseModel):
     @property
     def on_controller(self) -> str:
         """`" on controller prod-east"` when the bot has several controllers; "" with one."""
-        return f" on controller {self.controller}" if self.controller else ""
+        return on_controller(self.controller)
 
     def headline(self) -> str:
         """A one-line plain-text rendering (fallback text, logs, the terminal)."""
@@ -178,7 +183,7 @@ class AlertContext(BaseModel):
     def as_text(self) -> str:
         """A line to put before the user's question (history or system prompt)."""
         when = self.time.strftime("%Y-%m-%d %H:%M UTC")
-        on = f" on controller {self.controller}" if self.controller else ""
+        on = on_controller(self.controller)
         if self.kind == "digest":
             top = ", ".join(f"{d.object_name} ({d.count})" for d in self.digest[:10])
             return f"This thread is an alert storm digest{on} from {when}: {self.summary}. Objects: {top}."

@@ -26,18 +26,16 @@ from avi.operations.alerts import Alert
 from bot.alerts.engine import AlertEngine, AlertSource, PollReport
 from bot.alerts.feed import FeedItem, FeedPoster
 from bot.alerts.health import ObjectHealth
-from bot.alerts.models import AlertContext, object_words
+from bot.alerts.models import AlertContext, object_words, on_controller
 from bot.alerts.poster import AlertPoster
 from bot.alerts.settings import AlertSettings
 from bot.alerts.store import AlertStore, controller_scope
+from bot.controllers import DEFAULT
 from bot.events import Observers
 
 log = logging.getLogger("avibot.alerts")
 
 MAX_PUSHED = 200  # alerts in one webhook request
-
-
-DEFAULT = "default"  # the name of the controller of the `avi` section (bot/controllers.py)
 
 
 @dataclass(frozen=True)
@@ -220,7 +218,7 @@ class AlertService:
             return f"Controller {ctx.controller} no longer sends alerts here; nothing was muted."
         await engine.mute(ctx.route_to, ctx.object_uuid or ctx.alert_uuid, minutes * 60, by)
         what = object_words(ctx.object_type, ctx.object_name)
-        on = f" on controller {ctx.controller}" if ctx.controller else ""
+        on = on_controller(ctx.controller)
         return f"Muted: no new alert about {what}{on} will be posted here for {minutes:g} min (by {by})."
 
     async def feed_items(self, feed: str | None = None, limit: int = 50) -> list[FeedItem]:
