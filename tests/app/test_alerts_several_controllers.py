@@ -6,7 +6,6 @@ follow-up, Investigate and Mute in b's thread act on b; a hung b delays none of 
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -25,9 +24,9 @@ from bot.alerts.service import AlertService
 from bot.turns import FeedItem
 from bot.types import Inbound, Outcome, User, render_plain
 from tests.alerts.helpers import names, raise_alert
-from tests.conftest import SIM_PASSWORD, SIM_USERNAME, RunningSim, StartSim
+from tests.conftest import RunningSim, StartSim
 from tests.support.fault_proxy import FaultProxy
-from tests.support.two_controllers import built
+from tests.support.two_controllers import built, entry, set_passwords
 
 OPERATOR = User(id="U-op", name="olivia")
 POLL = 0.5
@@ -59,18 +58,12 @@ class Two:
 
 
 def write_config(path: Path, a: RunningSim, b: RunningSim, redis_url: str, b_url: str = "") -> Path:
-    def entry(name: str, url: str) -> dict[str, Any]:
-        return {
-            "name": name,
-            "host": url,
-            "username": SIM_USERNAME,
-            "password_env": "TEST_ALERTS_PASSWORD",
-            "cache_seconds": 0,  # the test changes alerts between polls a moment apart
-            "timeout": 20,
-        }
+    def controller(name: str, url: str) -> dict[str, Any]:
+        # cache_seconds 0: the test changes alerts between polls a moment apart
+        return entry(name, url, "TEST_ALERTS_PASSWORD", cache_seconds=0, timeout=20)
 
     config = {
-        "controllers": [entry("a", a.url), entry("b", b_url or b.url)],
+        "controllers": [controller("a", a.url), controller("b", b_url or b.url)],
         "access": {"default_role": "operator"},
         "redis": {"url": redis_url, "prefix": f"t{secrets.token_hex(3)}:"},
         "alerts": {
@@ -84,9 +77,7 @@ def write_config(path: Path, a: RunningSim, b: RunningSim, redis_url: str, b_url
 
 @pytest.fixture
 def passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in [n for n in os.environ if n.startswith("AVI_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("TEST_ALERTS_PASSWORD", SIM_PASSWORD)
+    set_passwords(monkeypatch, "TEST_ALERTS_PASSWORD")
 
 
 @asynccontextmanager

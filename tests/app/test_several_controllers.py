@@ -22,11 +22,11 @@ from avi.operations import AviOperations
 from avibot.config import ConfigError, load_settings
 from avibot.factory import Runtime
 from bot.types import Inbound, Outcome, Reply, TablePart, User
-from tests.conftest import SIM_PASSWORD, SIM_USERNAME, RunningSim, StartSim
+from tests.conftest import SIM_PASSWORD, RunningSim, StartSim
 from tests.support.fakes.ollama_server import Reply as Say
 from tests.support.fakes.ollama_server import running_fake_ollama
 from tests.support.fault_proxy import FaultProxy
-from tests.support.two_controllers import built
+from tests.support.two_controllers import built, entry, set_passwords
 
 OPERATOR = User(id="U-op", name="olivia")
 
@@ -75,15 +75,8 @@ def write_config(
 ) -> Path:
     config = {
         "controllers": [
-            {"name": "a", "host": a.url, "username": SIM_USERNAME, "password_env": "TEST_A_PASSWORD"},
-            {
-                "name": "b",
-                "host": b_url or b.url,
-                "timeout": 20,
-                "username": SIM_USERNAME,
-                "password_env": "TEST_B_PASSWORD",
-                "label": "Staging",
-            },
+            entry("a", a.url, "TEST_A_PASSWORD"),
+            entry("b", b_url or b.url, "TEST_B_PASSWORD", timeout=20, label="Staging"),
         ],
         "access": {
             "default_role": "operator",
@@ -99,10 +92,7 @@ def write_config(
 
 @pytest.fixture
 def passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in [n for n in os.environ if n.startswith("AVI_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("TEST_A_PASSWORD", SIM_PASSWORD)
-    monkeypatch.setenv("TEST_B_PASSWORD", SIM_PASSWORD)
+    set_passwords(monkeypatch, "TEST_A_PASSWORD", "TEST_B_PASSWORD")
 
 
 @asynccontextmanager

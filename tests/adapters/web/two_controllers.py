@@ -3,7 +3,6 @@ the real config loader and composition root, and uncached reads of each simulato
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,7 +17,8 @@ from avi.operations import AviOperations
 from avibot.config import load_settings
 from avibot.factory import Runtime, build_runtime
 from avibot.server import create_server_app
-from tests.conftest import SIM_PASSWORD, SIM_USERNAME, RunningSim, ops_for
+from tests.conftest import RunningSim, ops_for
+from tests.support.two_controllers import entry, set_passwords
 
 ADMIN = {"X-Forwarded-User": "bob"}
 
@@ -29,14 +29,8 @@ def write_config(
     """`trusted`: behind a trusted proxy (bob is an admin); else loopback without a login (operators)."""
     config = {
         "controllers": [
-            {"name": "a", "host": a_url, "username": SIM_USERNAME, "password_env": "TEST_A_PASSWORD"},
-            {
-                "name": b_name,
-                "host": b_url,
-                "username": SIM_USERNAME,
-                "password_env": "TEST_B_PASSWORD",
-                "label": "Staging",
-            },
+            entry("a", a_url, "TEST_A_PASSWORD"),
+            entry(b_name, b_url, "TEST_B_PASSWORD", label="Staging"),
         ],
         "access": {"default_role": "operator", "users": {"web:bob": "admin"}},
         "web": {"trusted_proxies": ["127.0.0.1/32"] if trusted else [], "rate_limit_per_minute": 0},
@@ -49,10 +43,9 @@ def write_config(
 
 @pytest.fixture(autouse=True)  # autouse in each module that imports it
 def passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in [n for n in os.environ if n.startswith(("AVI_", "OLLAMA_", "LLM_", "REDIS_"))]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("TEST_A_PASSWORD", SIM_PASSWORD)
-    monkeypatch.setenv("TEST_B_PASSWORD", SIM_PASSWORD)
+    set_passwords(
+        monkeypatch, "TEST_A_PASSWORD", "TEST_B_PASSWORD", clear=("AVI_", "OLLAMA_", "LLM_", "REDIS_")
+    )
 
 
 @dataclass
