@@ -31,6 +31,7 @@ from adapters.web.render import (
     render_parts,
     render_reply,
 )
+from adapters.web.schemas import MAX_CONTROLLER
 from adapters.web.security import WebIdentity, conversation_key, identity, inbound
 from adapters.web.settings import WebInfo
 from bot.turns import TranscriptEntry, Turns
@@ -41,7 +42,6 @@ log = logging.getLogger("avibot.web.pages")
 STATIC = Path(__file__).resolve().parent / "static"
 KEEPALIVE_SECONDS = 15.0
 MAX_MESSAGE = 8000
-MAX_CONTROLLER = 64  # characters of a picked controller's name
 MODE_POLL_SECONDS = 10.0  # how often the page asks for the header's mode (also after every answer)
 HISTORY_UNAVAILABLE = "History is unavailable right now; try again in a moment."
 HTML = "text/html"
