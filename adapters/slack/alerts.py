@@ -115,7 +115,7 @@ def buttons(view: AlertView, links: str | None, mute: str = "Mute") -> bk.Block:
     """Investigate; Mute for one object's alert (a storm digest cannot be muted); the controller's
     UI when its public address is configured (its base URL: UI paths differ between versions); the
     alert's own controller's when it carries one."""
-    links = links if view.link is None else view.link or None
+    links = view.link_or(links)
     value = bk.clip(view.alert_uuid or view.kind, bk.BUTTON_VALUE)
     elements: list[bk.Block] = [
         {

@@ -115,7 +115,7 @@ def button(verb: str, label: str, thread_key: str) -> Element:
 def buttons(view: AlertView, thread_key: str, links: str | None, mute: str = "Mute") -> list[Element]:
     """Investigate; Mute for one object's alert (a storm digest cannot be muted); the controller's
     page when a public address is configured (the alert's own controller's when it carries one)."""
-    links = links if view.link is None else view.link or None
+    links = view.link_or(links)
     actions = [button(INVESTIGATE, "Investigate", thread_key)]
     if view.kind == "alert":
         actions.append(button(MUTE, mute, thread_key))

@@ -117,7 +117,7 @@ def _card(item: FeedItem, links: str | None, mute: str = "Mute") -> dict[str, An
         "total": view.total,
         "replies": [{"text": r.text, "at": _when(r.at), "iso": _iso(r.at)} for r in item.replies],
         "ask": f"On {view.controller}, {ask[0].lower()}{ask[1:]}" if on else ask,
-        "link": (links if view.link is None else view.link) or "",
+        "link": view.link_or(links) or "",
         "mute": mute,
     }
 

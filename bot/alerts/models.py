@@ -127,6 +127,11 @@ class AlertView(BaseModel):
     def level_word(self) -> str:
         return self.level.removeprefix("ALERT_").lower()
 
+    def link_or(self, fallback: str | None) -> str | None:
+        """The "Open in controller" address: the alert's own controller's when it carries one (None
+        for none), else `fallback` (`alerts.controller_url`)."""
+        return fallback if self.link is None else self.link or None
+
     @property
     def on_controller(self) -> str:
         """`" on controller prod-east"` when the bot has several controllers; "" with one."""
