@@ -218,7 +218,7 @@ class Agent:
         where = self.controllers.named(inbound.controller)
         if where is None:
             turn = self._turn(inbound.model_copy(update={"controller": ""}))
-            message = f"There is no controller named {inbound.controller!r}."
+            message = self.scope.unknown(inbound.controller)
             return turn.finish("command", [ErrorPart(message=message, hint="")], outcome=Outcome.REFUSED)
         return await self._tool_command(self.scope.turn(inbound, where), tool, arguments)
 
@@ -241,7 +241,7 @@ class Agent:
         where = self.controllers.named(controller)
         turn = self.scope.turn(inbound, where)
         if where is None:
-            why = ErrorPart(message=f"There is no controller named {controller!r}.", hint="Nothing was read.")
+            why = ErrorPart(message=self.scope.unknown(controller or ""), hint="Nothing was read.")
             return turn.finish("command", [why], outcome=Outcome.FAILED, visibility=Visibility.ASKER)
         parts: list[Part] = [TextPart(markdown=title)]
         lines = []

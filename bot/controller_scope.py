@@ -20,7 +20,7 @@ from bot.pending import PendingAction
 from bot.permissions import AccessSettings, channel_controller, on_controller, resolve_access
 from bot.tools.base import ToolContext
 from bot.turn_state import TurnState
-from bot.types import ErrorPart, Inbound, Part, TablePart, TextPart
+from bot.types import Inbound, Part, TablePart, TextPart
 
 log = logging.getLogger("avibot.agent")
 CURRENT_SUFFIX = "#controller"
@@ -64,7 +64,7 @@ class ControllerScope:
         controllers (its text without the mention); a sentence when it names one there is not."""
         if not self.controllers.several:
             if inbound.controller and self.controllers.get(inbound.controller) is None:
-                return self._unknown(inbound.controller)
+                return self.unknown(inbound.controller)
             return self.turn(inbound), None
         mention = read_mention(inbound.text, self.controllers.names)
         if mention.text != inbound.text:
@@ -75,7 +75,7 @@ class ControllerScope:
         if named and not everywhere:
             where = self.controllers.get(named)
             if where is None:
-                return self._unknown(named)
+                return self.unknown(named)
             await self.keep(key, where.name)
         else:
             where = (
@@ -93,7 +93,7 @@ class ControllerScope:
             return None
         where = self.controllers.get(name.strip())
         if where is None:
-            return self._unknown(name)
+            return self.unknown(name)
         moved = self.turn(turn.inbound, where)
         turn.where, turn.ctx, turn.access = moved.where, moved.ctx, moved.access
         turn.controller = moved.controller
@@ -109,7 +109,8 @@ class ControllerScope:
         where = self.controllers.named(action.controller)
         return None if where is None else self.turn(turn.inbound, where)
 
-    def _unknown(self, name: str) -> str:
+    def unknown(self, name: str) -> str:
+        """The sentence for a name this bot has no controller by."""
         return f"There is no controller named {name!r}; this bot has {', '.join(self.controllers.names)}."
 
     async def current(self, key: str) -> str | None:
@@ -133,7 +134,8 @@ class ControllerScope:
         await self.history.clear(key + CURRENT_SUFFIX)
 
     def answer(self, turn: TurnState, mention: Mention) -> list[Part]:
-        """The reply to `controllers` (the list, the current one marked) or to a switch."""
+        """The reply to `controllers` (the list, the current one marked) or to a switch (only read
+        from a message when the bot has several controllers)."""
         if mention.command == "switch" and turn.where is not None:
             where = turn.where
             address = f" ({where.address})" if where.address else ""
@@ -143,7 +145,5 @@ class ControllerScope:
                     "you name another (`on <name>, ...`, or `@all` for every controller)."
                 )
             ]
-        if not self.controllers.several:
-            return [ErrorPart(message="This bot has one controller.", hint="")]
         rows = [[c.name, c.label, c.address, "current" if c is turn.where else ""] for c in self.controllers]
         return [TablePart(title="Controllers", columns=["Name", "Label", "Address", ""], rows=rows)]
