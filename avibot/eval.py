@@ -1,6 +1,6 @@
 """`avibot eval`: how well a model answers real questions, through the real agent and the demo simulator.
 
-Each question of a labelled set (`avibot/eval_data/`, see `bot.quality`) goes through the whole agent
+Each question of a labelled set (`bot/questions/`, see `bot.quality`) goes through the whole agent
 (`build_runtime(demo=True)`: command grammar, router, prompt, the configured Ollama, tool validation,
 pending writes) in a fresh conversation pinned to the model under test, and the turn is scored:
 
@@ -39,16 +39,9 @@ from bot.commands import parse_command
 from bot.events import Event, ModelCalled
 from bot.permissions import AccessSettings
 from bot.quality import Question, QuestionError, arguments_match, load_questions
+from bot.questions import FRESH, SEEN_FRESH, SPLITS, question_file
 from bot.types import Inbound, Role, User
 
-DATA_DIR = Path(__file__).resolve().parent / "eval_data"
-SPLITS = ("tune", "holdout")  # one set, split mechanically (bot.quality.assign_splits)
-# Written later, blind to the router, the fallback and the sets above, and measured once: the split
-# nobody has tuned on. The holdout's failures were read on 2026-12-03, and so were those of the first
-# three blind splits (`fresh`, `fresh2`, `fresh3`, each measured once before), so they count as seen;
-# `fresh4`, written blind the same way before that tuning, replaced them.
-SEEN_FRESH = ("fresh", "fresh2", "fresh3")
-FRESH = "fresh4"
 CHOICES = (*SPLITS, *SEEN_FRESH, FRESH, "all")
 EVAL_USER = "avibot-eval"
 EXIT_UNSAFE = 1
@@ -57,13 +50,9 @@ EXIT_USAGE = 2
 SNAPSHOT_TYPES = ("virtualservice", "pool", "poolgroup", "healthmonitor", "vsvip", "sslkeyandcertificate")
 
 
-def question_file(split: str) -> Path:
-    return DATA_DIR / f"questions_{split}.yaml"
-
-
 def questions_for(split: str, path: str | Path | None = None) -> list[Question]:
-    """The questions of a file, or of a shipped split: `tune`, `holdout`, `all` (those two), `fresh`,
-    `fresh2` and `fresh3` (blind splits, seen since) or `fresh4` (blind)."""
+    """The questions of a file, or of a shipped split: `tune`, `holdout`, `all` (those two), `fresh` ..
+    `fresh4` (blind splits, seen since) or `fresh5` (blind; see bot/questions/__init__.py)."""
     if path is not None:
         return load_questions(path)
     names = SPLITS if split == "all" else (split,)
@@ -84,7 +73,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--split",
         choices=CHOICES,
         default=FRESH,
-        help="which shipped questions (default fresh4: the ones nobody tuned the router on)",
+        help=f"which shipped questions (default {FRESH}: the ones nobody tuned the fallback on)",
     )
     p.add_argument("--repeat", type=int, default=1, metavar="N", help="ask every question N times")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of a table")

@@ -7,6 +7,7 @@ the agent; `Runtime.aclose` undoes it all.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from contextlib import AsyncExitStack
@@ -27,6 +28,7 @@ from bot.alerts.settings import AlertRoute, AlertSettings
 from bot.alerts.sqlite_store import SQLiteAlertStore
 from bot.alerts.store import AlertStore, MemoryAlertStore, RedisAlertStore
 from bot.audit import AuditLog, MemoryAuditLog, RedisAuditLog
+from bot.commands.learned import default_classifier
 from bot.controllers import DEFAULT, Controller, Controllers
 from bot.dedup import channel_guards
 from bot.entities import EntityIndex
@@ -258,6 +260,7 @@ async def build_runtime(
 
         observers = Observers()
         llm, model_status, llm_mode = await start_model_status(settings, stack, observers, use_llm)
+        await asyncio.to_thread(default_classifier)  # the fallback's, trained off the loop before any turn
         controllers = Controllers(
             [
                 named_controller(entry, clients[entry.name], stack, controller if i == 0 else "")

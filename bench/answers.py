@@ -1,21 +1,19 @@
 """Answer quality without a model: the router's recall and the plain-English fallback's accuracy.
 
-On the labelled questions shipped in avibot/eval_data (see bot/quality.py for what each figure means),
+On the labelled questions shipped in bot/questions (see bot/quality.py for what each figure means),
 per split: does the router offer the expected tool, does the fallback choose it (and its key
 arguments), how often does the fallback choose a wrong tool, and how many tool-schema characters a
 turn sends compared with every tool. Questions for tools the catalogue does not have yet are counted
-apart. No model, no controller: it runs in a second.
+apart. No model, no controller: it runs in seconds.
 
 Run: `make bench`, or `python -m bench.answers [--set SPLIT] [--json] [--failures]` (tune, holdout, all,
-fresh, fresh2, fresh3, fresh4)
-(`--split` is the same option). The full run (every split) writes bench/results_answers.json; a run of
-one split only prints, so tuning on `tune` never overwrites the recorded figures. Tune the router and
-the fallback on `tune` alone; `holdout` said whether the tuning generalised until its failures were
-read (2026-12-03); `fresh`, `fresh2` and `fresh3`, written afterwards by people who had not read the
-router, were each measured once and their failures read later that day (so they are seen too);
-`fresh4`, written blind the same way before that tuning, is the split nobody has tuned on: its
-failures are never listed. With Ollama,
-`avibot eval` scores the whole answer through a model.
+fresh .. fresh5) (`--split` is the same option). The full run (every split) writes
+bench/results_answers.json; a run of one split only prints. What each split is for is in
+bot/questions/__init__.py: the fallback's tool classifier learns from every seen split, so on those
+its figures are what it was trained on; the third table measures each seen split with a classifier
+trained without it (leave one split out), and `fresh5`, never learned from nor tuned on, is the
+figure that counts: its failures are never listed. With Ollama, `avibot eval` scores the whole answer
+through a model.
 """
 
 from __future__ import annotations
@@ -29,10 +27,12 @@ from typing import Any
 
 from avi.client import AviClient
 from avi.operations import AviOperations
-from avibot.eval import CHOICES, FRESH, SEEN_FRESH, SPLITS, questions_for
+from avibot.eval import CHOICES, questions_for
 from avibot.factory import start_demo_controller
+from bot.commands.learned import ToolClassifier, training_examples
 from bot.entities import EntityIndex, NameTable
 from bot.quality import Report, measure
+from bot.questions import FRESH, SEEN_FRESH, SPLITS, TRAINING
 
 RESULTS = Path(__file__).resolve().parent / "results_answers.json"
 
@@ -97,7 +97,7 @@ def _limit(reports: dict[str, Report]) -> int:
     return next(iter(reports.values())).limit
 
 
-TUNED_ON = ("tune", *SEEN_FRESH)  # failures listed; the holdout's were read by hand; fresh4's never
+TUNED_ON = ("tune", *SEEN_FRESH)  # failures listed; the holdout's were read by hand; the blind split's never
 
 
 def failures_text(reports: dict[str, Report]) -> str:
@@ -143,6 +143,36 @@ def with_names_text(reports: dict[str, Report]) -> str:
     return "\n".join(lines)
 
 
+def left_out() -> dict[str, Report]:
+    """Each seen split measured with a classifier trained on the others (and the router's phrasings):
+    how the fallback does on questions it did not learn from, split by split."""
+    return {
+        split: measure(
+            questions_for(split), model=ToolClassifier(training_examples([s for s in TRAINING if s != split]))
+        )
+        for split in TRAINING
+    }
+
+
+def left_out_text(reports: dict[str, Report]) -> str:
+    lines = [
+        "",
+        "Each seen split with a classifier that did not learn from it (leave one split out):",
+        "",
+        "| split | fallback: right tool (reads) | fallback: tool + key arguments (reads) "
+        "| fallback: wrong tool |",
+        "|---|---|---|---|",
+    ]
+    for split, report in reports.items():
+        f = report.as_dict(failures=False)["fallback"]
+        lines.append(
+            f"| {split} | {_pct(f['accuracy'], f['right_tool'], f['reads'])} "
+            f"| {_pct(f['accuracy_with_arguments'], f['right_tool_and_arguments'], f['reads'])} "
+            f"| {_pct(f['wrong_tool_rate'], f['wrong_tool'], f['questions'])} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.answers", description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -166,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     doc = {split: report.as_dict(failures=split in TUNED_ON) for split, report in reports.items()}
     for split, report in named.items():
         doc[split]["with_demo_names"] = report.as_dict(failures=False)["fallback"]
+    held = left_out() if args.split == "all" else {}
+    for split, report in held.items():
+        doc[split]["left_out"] = report.as_dict(failures=False)["fallback"]
     written = args.split == "all"
     if written:
         RESULTS.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
@@ -174,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(markdown(reports))
         print(with_names_text(named))
+        if held:
+            print(left_out_text(held))
         if args.failures:
             print(failures_text(reports))
         shown = RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS

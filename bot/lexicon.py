@@ -417,7 +417,7 @@ SUBJECTS: tuple[Subject, ...] = (
 )
 
 WINDOWS: tuple[Window, ...] = (
-    Window("1h", ("1h", "60m"), units=("hour",), spans=("60 minutes",), phrases=("this hour",)),
+    Window("1h", ("1h", "60m"), units=("hour", "hr"), spans=("60 minutes",), phrases=("this hour",)),
     Window("6h", ("6h",), spans=("6 hours",)),
     Window(
         "24h", ("24h", "1d"), units=("day",), spans=("24 hours",), phrases=("today", "yesterday", "overnight")

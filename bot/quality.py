@@ -31,6 +31,7 @@ import yaml
 from pydantic import ValidationError
 
 from bot.commands import CommandError, CoreCommand, ToolCommand, match_plain_english, parse_command
+from bot.commands.learned import ToolClassifier
 from bot.commands.reading import NameLookup
 from bot.model_loop import AgentSettings
 from bot.routing import select_tools
@@ -232,11 +233,12 @@ def measure_item(
     limit: int,
     schemas: Schemas | None = None,
     names: NameLookup | None = None,
+    model: ToolClassifier | None = None,
 ) -> ItemResult:
     schemas = schemas or Schemas()
     tools = catalogue.all()
     offered = select_tools(question.text, tools, limit=limit, previous=[])
-    match = match_plain_english(question.text, names)
+    match = match_plain_english(question.text, names, model)
     expected_tool = catalogue.get(question.expected_tool)
     fallback_ok = (
         match is not None
@@ -433,11 +435,15 @@ def measure(
     *,
     limit: int | None = None,
     names: NameLookup | None = None,
+    model: ToolClassifier | None = None,
 ) -> Report:
     """Router and fallback figures for `questions` (catalogue: every tool; limit: the agent's default;
-    names: the controller's name index the fallback links names with, as the agent does)."""
+    names: the controller's name index the fallback links names with, as the agent does; model: the
+    fallback's tool classifier, default the shipped one)."""
     catalogue = catalogue or build_catalogue()
     limit = AgentSettings().max_tools if limit is None else limit
     schemas = Schemas()
-    items = [measure_item(q, catalogue, limit=limit, schemas=schemas, names=names) for q in questions]
+    items = [
+        measure_item(q, catalogue, limit=limit, schemas=schemas, names=names, model=model) for q in questions
+    ]
     return Report(items=items, all_tools_chars=schemas.chars(catalogue.all()), limit=limit)

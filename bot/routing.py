@@ -22,8 +22,7 @@ subject word folds into the tool topic words the lexicon gives for it.
 from __future__ import annotations
 
 import math
-import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,7 +30,7 @@ from functools import lru_cache
 from bot import lexicon
 from bot.commands.intents import Intent, rank_intents
 from bot.commands.reading import NameLookup, read_sentence
-from bot.lexicon import spelling_key
+from bot.commands.terms import terms
 from bot.routing_examples import EXAMPLES
 from bot.tools.base import Tool
 
@@ -42,51 +41,10 @@ _FILL_SURE, _FILL_UNSURE = 5, 7  # how many tools in all, before previous and al
 _CUTOFF = 0.35  # fill only with tools scoring at least this share of the best BM25 score
 _K1, _B = 1.2, 0.75
 
-_WORD = re.compile(r"[a-z0-9][a-z0-9_.-]*")
-
-
-@lru_cache(maxsize=8)
-def synonyms(lex: lexicon.Lexicon) -> dict[str, frozenset[str]]:
-    """The spelling key of every word the lexicon knows -> the tool topic words it folds into."""
-    folded: dict[str, set[str]] = defaultdict(set)
-    groups: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
-        *(((*k.aliases, *k.mentions, *k.hints), k.topics) for k in lex.kinds),
-        *(((*v.words, *v.prose), v.topics) for v in lex.verbs),
-        *((s.words, s.topics) for s in lex.states),
-        *((s.words, s.topics) for s in lex.subjects),
-    ]
-    for words, topics in groups:
-        for word in words if topics else ():
-            folded[spelling_key(word)].update(topics)
-    return {word: frozenset(topics) for word, topics in folded.items()}
-
-
-def _terms(text: str) -> list[str]:
-    """Lower-case words of `text` and their parts, with their synonyms folded in (repeats kept).
-
-    A name of two or three words ("virtual service", "back end", "not working") folds as one.
-    """
-    table = synonyms(lexicon.LEXICON)
-    found = _WORD.findall(text.lower())
-    words: list[str] = []
-    for i, word in enumerate(found):
-        words.append(word)
-        for part in re.split(r"[-_.]", word):
-            if part and part != word:
-                words.append(part)
-            words.extend(table.get(part, ()))
-        if (key := spelling_key(word)) != word:
-            words.extend(table.get(key, ()))
-        for n in (2, 3):
-            if i + n <= len(found) and (joined := "".join(map(spelling_key, found[i : i + n]))) in table:
-                words.append(joined)
-                words.extend(table[joined])
-    return words
-
 
 def question_words(text: str) -> set[str]:
     """Lower-case words of `text`, with their synonyms folded in."""
-    return set(_terms(text))
+    return set(terms(text))
 
 
 # -- BM25 over the catalogue -----------------------------------------------------------------------
@@ -103,7 +61,7 @@ class _Index:
 def _document(tool: Tool) -> list[str]:
     text = " ".join([tool.name.replace("_", " "), *sorted(tool.topics), tool.description,
                      *EXAMPLES.get(tool.name, ())])  # fmt: skip
-    return _terms(text)
+    return terms(text)
 
 
 @lru_cache(maxsize=16)
@@ -119,7 +77,7 @@ def _index(lex: lexicon.Lexicon, tools: tuple[Tool, ...]) -> _Index:
 def bm25(text: str, tools: Sequence[Tool]) -> list[float]:
     """Each tool's BM25 score for `text` (the query's words counted once each)."""
     index = _index(lexicon.LEXICON, tuple(tools))
-    query = set(_terms(text))
+    query = set(terms(text))
     scores = []
     for doc, length in zip(index.docs, index.lengths, strict=True):
         score = 0.0

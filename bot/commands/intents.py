@@ -40,7 +40,7 @@ _NO_HEALTHY = re.compile(
     r"\b(?:no|without(?: any)?|zero|none of the)\s+(?:healthy|up|working|live)\b"
     r"|\ball (?:servers|members) down\b"
 )
-_PRONOUN = re.compile(r"^(?:is|are|was|were)\s+(?:it|that|this|they|those|these)\b|^(?:it|that|this|they)\b")
+PRONOUN = re.compile(r"^(?:is|are|was|were)\s+(?:it|that|this|they|those|these)\b|^(?:it|that|this|they)\b")
 _WHO_DID = re.compile(r"\bwho\b(?:\s+\S+){0,2}\s+\w+ed\b")
 
 
@@ -192,7 +192,7 @@ def _health(r: Reading, guess: NameGuess | None) -> list[Intent]:
         return [Intent("health", 0.5, lex.kind("server").unhealthy_tool, kinds=("server",))]
     if not kinds and not trouble:
         score = 0.85 if overall else 0.6
-    if _PRONOUN.search(r.text):
+    if PRONOUN.search(r.text):
         score -= 0.3  # "is it broken?": it is whatever was said before
     return [Intent("health", score, lex.kind("vs").unhealthy_tool, kinds=("vs",))]
 
@@ -380,7 +380,7 @@ def _covered(r: Reading, i: int) -> bool:
 
 
 def _used_names(intent: Intent) -> set[str]:
-    return {v.lower() for k, v in intent.arguments.items() if isinstance(v, str) and k != "method"}
+    return {str(v).lower() for k, v in intent.arguments.items() if isinstance(v, str | int) and k != "method"}
 
 
 def target_kind(intent: Intent) -> str | None:

@@ -11,6 +11,16 @@ commands, which show their exact effect and ask for confirmation), nor a "why" (
 model's job). When unsure it says so and offers two or three concrete commands instead of guessing:
 a wrong answer costs more than a question back.
 
+A second reader checks the first: a tool classifier learned from labelled questions
+(bot/commands/learned.py), which generalises better to wording nobody wrote rules for. When both pick
+the same read it is answered even if the rules had doubts; when the rules were unsure, the
+classifier's read is answered when it is sure and the sentence gives it what it needs
+(bot/commands/guessed.py); when they disagree, it asks, unless the rules took a plain word for a name
+and the classifier is sure of its read. A diagnosis ("why"), a question about what was said before
+("is that broken?") or a change word ("restart the engines") is never answered by the classifier
+alone. A page or a number of rows ("page 2", "top 10") is passed to the list tools that take it
+(bot/commands/amounts.py).
+
 With the controller's names (`NameLookup`, bot/entities.py) it knows which names exist and of what
 kind: "is the checkout pool healthy?" finds `checkout-pool`, and a name it does not know is met with
 the names that are close ("did you mean checkout-prod-pool?").
@@ -22,13 +32,22 @@ import re
 from dataclasses import dataclass, field
 
 from bot import lexicon
-from bot.commands.intents import Intent, best_read, doubts, rank_intents
+from bot.commands import amounts
+from bot.commands.guessed import guessed_intent
+from bot.commands.intents import PRONOUN, Intent, best_read, doubts, rank_intents
+from bot.commands.learned import ToolClassifier, default_classifier
 from bot.commands.models import CommandError, ToolCommand
 from bot.commands.parse import parse_command
-from bot.commands.reading import STOPWORDS, NameLookup, Reading, read_sentence
+from bot.commands.reading import STOPWORDS, NameLookup, Reading, name_like, read_sentence
 from bot.commands.vocabulary import kind_by_pattern, vocabulary
 
 DEFAULT_SUGGESTIONS = ("vs list", "unhealthy", "help")
+# How sure the learned classifier (bot/commands/learned.py) must be to answer a read the rules were
+# unsure of ... (both chosen by leave-one-split-out measurement on the seen question sets; taking the
+# rules' second read when the classifier was sure of it answered more and wrongly more: not done)
+LEARNED_SURE = 0.99
+LEARNED_DOUBT = 0.5  # ... and how sure of another tool than the rules' read, to make the fallback ask
+_DISAGREE = "I can't tell which of these you need without the model."
 _DOUBT_NOTES = {  # why a read that ranks first is not run (bot.commands.intents.doubts)
     "verb": "I don't know that verb without the model; a change needs an exact command (it asks to confirm).",
     "value": "I can't tell what that value is for without the model.",
@@ -172,23 +191,96 @@ def _derived(word: str, name: str) -> bool:
 # -- the fallback ------------------------------------------------------------------------------------
 
 
-def plain_fallback(text: str, names: NameLookup | None = None) -> Fallback:
-    """The read to run for `text`, or what to say instead (see the module docstring)."""
+def _is_read_tool(tool: str) -> bool:
+    return tool.startswith(("list_", "get_"))
+
+
+def _listings() -> list[set[str]]:
+    """The list tools that answer the same question in two forms: all virtual services with a state
+    filter or the unhealthy ones; pools with servers down, the unhealthy pools or their servers."""
+    lex = lexicon.LEXICON
+    vs, pool, server = lex.kind("vs"), lex.kind("pool"), lex.kind("server")
+    return [
+        {t for t in (vs.list_tool, vs.unhealthy_tool) if t},
+        {t for t in (pool.list_tool, pool.unhealthy_tool, server.unhealthy_tool) if t},
+    ]
+
+
+def _plain_name(intent: Intent) -> bool:
+    """The read is about a name that is a plain word (no digit, hyphen or inner capital)."""
+    name = intent.arguments.get("name")
+    return isinstance(name, str) and not name_like(name)
+
+
+def _same_listing(one: str, other: str | None) -> bool:
+    return any(one in group and other in group for group in _listings())
+
+
+_POLITE = frozenset(("please", "pls", "plz", "kindly", "ok", "okay", "so", "now", "just", "quickly"))
+
+
+def _imperative(r: Reading) -> bool:
+    """The sentence opens with a word that is neither glue nor politeness: an order ("retire vs-old",
+    "evacuate the storefront vip"). With a verb nobody taught either reader, that may be a change, so
+    the fallback asks even when both readers pick the same read."""
+    first = next((w for w in r.low if w not in _POLITE), "")
+    return bool(first) and first not in STOPWORDS and first not in amounts.WORDS
+
+
+def _learned(
+    text: str, r: Reading, intents: list[Intent], ruled: Intent | None, model: ToolClassifier
+) -> tuple[Intent | None, bool, bool]:
+    """The read to answer (None: ask back), whether the classifier agrees with it, and whether the
+    classifier takes the sentence for a change (see the module docstring). `ruled`: the rules' read,
+    when they are sure of one."""
+    guess = model.best(text)
+    if guess is None:
+        return ruled, False, False
+    change = guess.p >= LEARNED_DOUBT and not _is_read_tool(guess.tool)
+    if ruled is not None:
+        if guess.tool == ruled.tool:
+            return ruled, True, False
+        if guess.p < LEARNED_DOUBT or _same_listing(guess.tool, ruled.tool):
+            return ruled, False, False
+        if _plain_name(ruled) and guess.p >= LEARNED_SURE and not change:
+            # The rules took a plain word for a name ("page 2 of the vs table", "wich vs are broken"):
+            # the classifier, sure of another read, decides.
+            found = guessed_intent(guess.tool, r, intents)
+            if found is not None:
+                return found, True, False
+        return None, False, change  # the two readers disagree: ask
+    if guess.p < LEARNED_SURE or not _is_read_tool(guess.tool):
+        return None, False, change
+    if r.why or PRONOUN.search(r.text) or any(i.writes and i.score >= 0.6 for i in intents):
+        return None, False, False  # a diagnosis, "is it ...?" (said before), a change word: no read
+    return guessed_intent(guess.tool, r, intents), True, False
+
+
+def plain_fallback(
+    text: str, names: NameLookup | None = None, model: ToolClassifier | None = None
+) -> Fallback:
+    """The read to run for `text`, or what to say instead (see the module docstring); `model`: the
+    tool classifier (default: the shipped one)."""
     if parsed := _parsed(text):
         return Fallback(parsed)
     r = read_sentence(text, names)
     if not r.low:
         return Fallback(None, list(DEFAULT_SUGGESTIONS))
     intents = rank_intents(r)
-    chosen = best_read(intents)
+    ruled = best_read(intents)
+    chosen, agreed, change = _learned(text, r, intents, ruled, model or default_classifier())
     if chosen is None:
         lead = ""
-        if any(i.writes for i in intents):
+        if change or any(i.writes for i in intents):
             lead = "Changes need an exact command (it shows what will change and asks to confirm)."
+        elif ruled is not None:
+            lead = _DISAGREE
         elif r.why:
             lead = "Working out why needs the model; these show the facts."
         return Fallback(None, _suggest(intents, r), lead)
-    if reasons := doubts(r, chosen):
+    if chosen.tool is not None:
+        chosen.arguments = amounts.with_amounts(chosen.tool, chosen.arguments, text)
+    if reasons := [d for d in doubts(r, chosen) if not agreed or (d == "verb" and _imperative(r))]:
         return Fallback(None, _suggest(intents, r), _DOUBT_NOTES.get(reasons[0], ""))
     note, close, missing = "", list[str](), None
     if names is not None:
@@ -203,9 +295,11 @@ def plain_fallback(text: str, names: NameLookup | None = None) -> Fallback:
     )
 
 
-def match_plain_english(text: str, names: NameLookup | None = None) -> ToolCommand | None:
+def match_plain_english(
+    text: str, names: NameLookup | None = None, model: ToolClassifier | None = None
+) -> ToolCommand | None:
     """The one read a plain-English question clearly asks for, or None (never a write)."""
-    return plain_fallback(text, names).command
+    return plain_fallback(text, names, model).command
 
 
 def looks_like_prose(text: str) -> bool:

@@ -211,10 +211,14 @@ def _window_of(r: Reading, vocab: Vocabulary) -> str | None:
     return next((key for key, span in _WINDOW_SECONDS.items() if seconds <= span), "7d")
 
 
+_AHEAD_UNITS = r"(days?|d|weeks?|w|months?)"
+
+
 def _days_of(text: str) -> int | None:
     """How far ahead a certificate question looks: "in the next 30 days", "this month", "soon"."""
-    if m := re.search(r"\b(?:next|within|in)\s+(?:the\s+next\s+)?(\d+)\s*(days?|d|weeks?|w|months?)\b", text):
-        n, unit = int(m.group(1)), m.group(2)[0]
+    number = r"(\d+|an?|one)"  # "within a week"
+    if m := re.search(rf"\b(?:next|within|in)\s+(?:the\s+next\s+)?{number}\s*{_AHEAD_UNITS}\b", text):
+        n, unit = (int(m.group(1)) if m.group(1).isdigit() else 1), m.group(2)[0]
         return n * {"d": 1, "w": 7, "m": 30}[unit]
     for words, days in (("this month", 30), ("next month", 60), ("this week", 7), ("next week", 14),
                         ("soon", 30), ("expired", 0)):  # fmt: skip

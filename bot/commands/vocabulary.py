@@ -13,6 +13,8 @@ from functools import lru_cache
 from bot import lexicon
 from bot.lexicon import spelling_key
 
+_BACK = "last|past|previous|over the|over a|in the|this past"  # what opens a window ("last hour")
+
 
 @dataclass(frozen=True)
 class Vocabulary:
@@ -82,7 +84,8 @@ def vocabulary(lex: lexicon.Lexicon) -> Vocabulary:
         spoken = [*window.units, *window.spans]
         if spoken:
             alts = "|".join(r"\s+".join(map(re.escape, s.split())) for s in spoken)
-            windows.append((re.compile(rf"\b(?:last|past|previous)\s+(?:{alts})\b"), window.key))
+            pattern = rf"\b(?:{_BACK})\s+(?:{alts})\b"  # "last hour", "over the week"
+            windows.append((re.compile(pattern), window.key))
     patterns = tuple(
         (re.compile(p, re.I), kind.key) for kind in lex.kinds for p in kind.name_patterns
     )  # fmt: skip

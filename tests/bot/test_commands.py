@@ -430,6 +430,7 @@ PLAIN_ENGLISH: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
+@pytest.mark.usefixtures("rules_only")
 @pytest.mark.parametrize(("text", "tool", "arguments"), PLAIN_ENGLISH)
 def test_plain_english_maps_to_one_read(text: str, tool: str, arguments: dict[str, Any]) -> None:
     assert match_plain_english(text) == ToolCommand(tool=tool, arguments=arguments)

@@ -75,6 +75,7 @@ ANSWERED: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
+@pytest.mark.usefixtures("rules_only")
 @pytest.mark.parametrize(("text", "tool", "arguments"), ANSWERED)
 def test_the_fallback_answers_read_questions(text: str, tool: str, arguments: dict[str, Any]) -> None:
     command = match_plain_english(text)

@@ -99,6 +99,7 @@ def test_metrics_asked_with_a_state_are_two_questions() -> None:
     _asks("is vs-blog up and how much traffic is it getting")
 
 
+@pytest.mark.usefixtures("rules_only")
 def test_the_controllers_names_tell_a_kind_mismatch_too() -> None:
     names = NameTable.build({"vs": ["storefront"], "hm": ["blog-check"]})
     _asks("traffic of blog-check in the last hour", names)  # a monitor: it has no traffic
@@ -110,6 +111,7 @@ def test_the_controllers_names_tell_a_kind_mismatch_too() -> None:
 # -- what the doubts leave alone --------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("rules_only")
 @pytest.mark.parametrize(
     ("text", "tool", "arguments"),
     [
@@ -138,6 +140,7 @@ def test_a_sentence_the_read_explains_is_still_answered(
 # -- readings the doubts rely on ---------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("rules_only")
 @pytest.mark.parametrize(
     ("text", "tool", "arguments"),
     [

@@ -2,6 +2,7 @@
 
 Every name the parser accepts is known to the fallback and the router; every word of the lexicon reaches
 the consumers that use its kind of word; a word added to the lexicon reaches all three with no other edit.
+The fallback's rule reader is what reads the lexicon, so it is tested on its own here (`rules_only`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bot.tools import build_catalogue
 
 CATALOGUE = build_catalogue()
 TOOLS = CATALOGUE.all()
+pytestmark = pytest.mark.usefixtures("rules_only")
 
 
 def _call(tool: str | None, **arguments: object) -> ToolCommand:

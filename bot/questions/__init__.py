@@ -1,0 +1,25 @@
+"""The labelled questions shipped with avibot (format: `bot.quality`), and what each split is for.
+
+`tune` and `holdout` are one set split mechanically (`bot.quality.assign_splits`). The `fresh`
+splits were each written later by someone blind to the router, the fallback and the other sets, and
+measured once before anyone read their failures; from then on they are seen. The fallback's tool
+classifier (`bot.commands.learned`) learns from every seen split (`TRAINING`), never from the blind
+one (`FRESH`), which is what the figures that matter are measured on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent
+SPLITS = ("tune", "holdout")
+# Seen: the holdout's failures were read on 2026-12-03, and so were those of `fresh` .. `fresh4`,
+# each after its one blind measurement.
+SEEN_FRESH = ("fresh", "fresh2", "fresh3", "fresh4")
+FRESH = "fresh5"  # blind: never tuned on, never learned from
+TRAINING = (*SPLITS, *SEEN_FRESH)
+
+
+def question_file(split: str) -> Path:
+    """The file of a shipped split."""
+    return DATA_DIR / f"questions_{split}.yaml"
