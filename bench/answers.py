@@ -124,53 +124,47 @@ async def _demo_names() -> NameTable:
         return await EntityIndex(AviOperations(client)).refresh("admin")
 
 
-def with_names_text(reports: dict[str, Report]) -> str:
-    """The fallback as the product runs it: with the demo controller's names (unknown names ask back)."""
+def _fallback_table(intro: list[str], reports: dict[str, Report], *, arguments: bool) -> str:
+    """A table of the fallback's figures per split, after `intro` (a few lines of text)."""
+    head = "| split | fallback: right tool (reads) |"
+    head += " fallback: tool + key arguments (reads) |" if arguments else ""
     lines = [
         "",
-        "With the demo controller's names (the agent links names through its entity index; a name the",
-        "controller does not have is asked back about, not guessed):",
+        *intro,
         "",
-        "| split | fallback: right tool (reads) | fallback: wrong tool |",
-        "|---|---|---|",
+        f"{head} fallback: wrong tool |",
+        "|---|---|---|" + ("---|" if arguments else ""),
     ]
     for split, report in reports.items():
-        fallback = report.as_dict(failures=False)["fallback"]
-        lines.append(
-            f"| {split} | {_pct(fallback['accuracy'], fallback['right_tool'], fallback['reads'])} "
-            f"| {_pct(fallback['wrong_tool_rate'], fallback['wrong_tool'], fallback['questions'])} |"
-        )
+        f = report.as_dict(failures=False)["fallback"]
+        row = f"| {split} | {_pct(f['accuracy'], f['right_tool'], f['reads'])} |"
+        if arguments:
+            row += f" {_pct(f['accuracy_with_arguments'], f['right_tool_and_arguments'], f['reads'])} |"
+        lines.append(f"{row} {_pct(f['wrong_tool_rate'], f['wrong_tool'], f['questions'])} |")
     return "\n".join(lines)
+
+
+def with_names_text(reports: dict[str, Report]) -> str:
+    """The fallback as the product runs it: with the demo controller's names (unknown names ask back)."""
+    intro = [
+        "With the demo controller's names (the agent links names through its entity index; a name the",
+        "controller does not have is asked back about, not guessed):",
+    ]
+    return _fallback_table(intro, reports, arguments=False)
 
 
 def left_out() -> dict[str, Report]:
     """Each seen split measured with a classifier trained on the others (and the router's phrasings):
     how the fallback does on questions it did not learn from, split by split."""
     return {
-        split: measure(
-            questions_for(split), model=ToolClassifier(training_examples([s for s in TRAINING if s != split]))
-        )
+        split: measure(questions_for(split), model=ToolClassifier(training_examples(set(TRAINING) - {split})))
         for split in TRAINING
     }
 
 
 def left_out_text(reports: dict[str, Report]) -> str:
-    lines = [
-        "",
-        "Each seen split with a classifier that did not learn from it (leave one split out):",
-        "",
-        "| split | fallback: right tool (reads) | fallback: tool + key arguments (reads) "
-        "| fallback: wrong tool |",
-        "|---|---|---|---|",
-    ]
-    for split, report in reports.items():
-        f = report.as_dict(failures=False)["fallback"]
-        lines.append(
-            f"| {split} | {_pct(f['accuracy'], f['right_tool'], f['reads'])} "
-            f"| {_pct(f['accuracy_with_arguments'], f['right_tool_and_arguments'], f['reads'])} "
-            f"| {_pct(f['wrong_tool_rate'], f['wrong_tool'], f['questions'])} |"
-        )
-    return "\n".join(lines)
+    intro = ["Each seen split with a classifier that did not learn from it (leave one split out):"]
+    return _fallback_table(intro, reports, arguments=True)
 
 
 def main(argv: list[str] | None = None) -> int:
