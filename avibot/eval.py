@@ -52,7 +52,7 @@ SNAPSHOT_TYPES = ("virtualservice", "pool", "poolgroup", "healthmonitor", "vsvip
 
 def questions_for(split: str, path: str | Path | None = None) -> list[Question]:
     """The questions of a file, or of a shipped split: `tune`, `holdout`, `all` (those two), `fresh` ..
-    `fresh4` (blind splits, seen since) or `fresh5` (blind; see bot/questions/__init__.py)."""
+    `fresh5` (blind splits, seen since) or `fresh6` (blind; see bot/questions/__init__.py)."""
     if path is not None:
         return load_questions(path)
     names = SPLITS if split == "all" else (split,)

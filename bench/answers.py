@@ -7,11 +7,11 @@ turn sends compared with every tool. Questions for tools the catalogue does not 
 apart. No model, no controller: it runs in seconds.
 
 Run: `make bench`, or `python -m bench.answers [--set SPLIT] [--json] [--failures]` (tune, holdout, all,
-fresh .. fresh5) (`--split` is the same option). The full run (every split) writes
+fresh .. fresh6) (`--split` is the same option). The full run (every split) writes
 bench/results_answers.json; a run of one split only prints. What each split is for is in
 bot/questions/__init__.py: the fallback's tool classifier learns from every seen split, so on those
 its figures are what it was trained on; the third table measures each seen split with a classifier
-trained without it (leave one split out), and `fresh5`, never learned from nor tuned on, is the
+trained without it (leave one split out), and `fresh6`, never learned from nor tuned on, is the
 figure that counts: its failures are never listed. With Ollama, `avibot eval` scores the whole answer
 through a model.
 """

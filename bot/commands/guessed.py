@@ -78,6 +78,9 @@ def guessed_intent(tool: str, r: Reading, intents: list[Intent]) -> Intent | Non
     if kind := _kinds_by("unhealthy_tool").get(tool):
         return Intent("health", 1.0, tool, kinds=(kind.key,))
     if kind := _kinds_by("list_tool").get(tool):
+        listed = {k for k in r.kinds if lexicon.LEXICON.kind(k).list_tool and k != "types"}
+        if len(listed) > 1:
+            return None  # "compare pools and virtual services": which listing?
         key = "types" if kind.key == "types" else "list"
         return Intent(key, 1.0, tool, _contains(r), kinds=(kind.key,))
     return _other(tool, r)
