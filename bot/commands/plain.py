@@ -43,8 +43,9 @@ from bot.commands.vocabulary import kind_by_pattern, vocabulary
 
 DEFAULT_SUGGESTIONS = ("vs list", "unhealthy", "help")
 # How sure the learned classifier (bot/commands/learned.py) must be to answer a read the rules were
-# unsure of ... (both chosen by leave-one-split-out measurement on the seen question sets; taking the
-# rules' second read when the classifier was sure of it answered more and wrongly more: not done)
+# unsure of ... (both chosen by leave-one-split-out measurement on the seen question sets; overruling
+# the rules whenever the classifier was sure answered more and wrongly more, so it overrules them only
+# where their read stands on a plain word taken for a name)
 LEARNED_SURE = 0.99
 LEARNED_DOUBT = 0.5  # ... and how sure of another tool than the rules' read, to make the fallback ask
 _DISAGREE = "I can't tell which of these you need without the model."
