@@ -1,6 +1,6 @@
 """`avibot eval`: how well a model answers real questions, through the real agent and the demo simulator.
 
-Each question of a labelled set (`bot/questions/`, see `bot.quality`) goes through the whole agent
+Each question of a labelled set (bot/questions/, format: bot/questions/format.py) goes through the agent
 (`build_runtime(demo=True)`: command grammar, router, prompt, the configured Ollama, tool validation,
 pending writes) in a fresh conversation pinned to the model under test, and the turn is scored:
 
@@ -38,8 +38,9 @@ from avibot.logging_setup import setup_logging
 from bot.commands import parse_command
 from bot.events import Event, ModelCalled
 from bot.permissions import AccessSettings
-from bot.quality import Question, QuestionError, arguments_match, load_questions
+from bot.quality import arguments_match
 from bot.questions import FRESH, SEEN_FRESH, SPLITS, question_file
+from bot.questions.format import Question, QuestionError, load_questions
 from bot.types import Inbound, Role, User
 
 CHOICES = (*SPLITS, *SEEN_FRESH, FRESH, "all")

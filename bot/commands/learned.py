@@ -22,13 +22,11 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
-
-import yaml
 
 from bot.commands.reading import read_sentence
 from bot.commands.terms import terms
 from bot.questions import TRAINING, question_file
+from bot.questions.format import load_questions
 from bot.routing_examples import EXAMPLES
 
 SMOOTHING = 0.1  # additive smoothing of the word counts (chosen by leave-one-split-out measurement)
@@ -106,16 +104,11 @@ class ToolClassifier:
         return found[0] if found else None
 
 
-def labelled(path: Path) -> list[tuple[str, str]]:
-    """The (question, expected tool) pairs of one question file."""
-    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return [(str(q["text"]), str(q["expected_tool"])) for q in doc.get("questions", [])]
-
-
 def training_examples(splits: Iterable[str] = TRAINING) -> list[tuple[str, str]]:
     """The router's phrasings and the questions of the seen splits."""
     phrased = [(text, tool) for tool, texts in EXAMPLES.items() for text in texts]
-    return phrased + [pair for split in splits for pair in labelled(question_file(split))]
+    asked = [(q.text, q.expected_tool) for split in splits for q in load_questions(question_file(split))]
+    return phrased + asked
 
 
 @lru_cache(maxsize=1)

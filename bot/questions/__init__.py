@@ -1,4 +1,4 @@
-"""The labelled questions shipped with avibot (format: `bot.quality`), and what each split is for.
+"""The labelled questions shipped with avibot (format: bot/questions/format.py), and what each split is for.
 
 `tune` and `holdout` are one set split mechanically (`bot.quality.assign_splits`). The `fresh`
 splits were each written later by someone blind to the router, the fallback and the other sets, and

@@ -16,7 +16,7 @@ import pytest
 from avi.client import AviClient
 from avibot.eval import Run, snapshot, summarize, table
 from avibot.factory import start_demo_controller
-from bot.quality import parse_questions
+from bot.questions.format import parse_questions
 from tests.support.fakes.ollama_server import Reply, running_fake_ollama
 
 CLOSED = "http://127.0.0.1:9"  # nothing listens on the discard port

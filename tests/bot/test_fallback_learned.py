@@ -12,8 +12,8 @@ import pytest
 from bot.commands import plain
 from bot.commands.amounts import amounts
 from bot.commands.learned import Guess, ToolClassifier, default_classifier, features, training_examples
-from bot.quality import load_questions
 from bot.questions import FRESH, TRAINING, question_file
+from bot.questions.format import load_questions
 
 NOTHING = ToolClassifier(())  # no opinion: the rules alone
 

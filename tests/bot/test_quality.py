@@ -13,18 +13,8 @@ import pytest
 
 from avibot.eval import FRESH, SEEN_FRESH, SPLITS, question_file, questions_for
 from bench.answers import markdown
-from bot.quality import (
-    ItemResult,
-    Question,
-    QuestionError,
-    Report,
-    arguments_match,
-    assign_splits,
-    load_questions,
-    measure,
-    measure_item,
-    parse_questions,
-)
+from bot.quality import ItemResult, Report, arguments_match, assign_splits, measure, measure_item
+from bot.questions.format import Question, QuestionError, load_questions, parse_questions
 from bot.tools import build_catalogue
 from bot.types import Risk
 
