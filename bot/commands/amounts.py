@@ -39,13 +39,13 @@ def amounts(text: str) -> dict[str, int]:
     return {k: v for k, v in out.items() if v > 0}
 
 
-@lru_cache(maxsize=64)
-def _fields(tool: str) -> frozenset[str]:
-    found = build_catalogue().get(tool)
-    return frozenset(found.args.model_fields) if found is not None else frozenset()
+@lru_cache(maxsize=1)
+def _fields() -> dict[str, frozenset[str]]:
+    """Each tool's argument names, from one catalogue built on first use."""
+    return {t.name: frozenset(t.args.model_fields) for t in build_catalogue().all()}
 
 
 def with_amounts(tool: str, arguments: dict[str, Any], text: str) -> dict[str, Any]:
     """`arguments` with the page and limit the sentence asks for, where the tool takes them."""
-    asked = {k: v for k, v in amounts(text).items() if k in _fields(tool) and k not in arguments}
+    asked = {k: v for k, v in amounts(text).items() if k in _fields().get(tool, ()) and k not in arguments}
     return {**arguments, **asked} if asked else arguments
