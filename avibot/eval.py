@@ -39,11 +39,11 @@ from bot.commands import parse_command
 from bot.events import Event, ModelCalled
 from bot.permissions import AccessSettings
 from bot.quality import arguments_match
-from bot.questions import FRESH, SEEN_FRESH, SPLITS, question_file
+from bot.questions import BLIND, FRESH, SEEN_FRESH, SPLITS, WRITTEN, question_file
 from bot.questions.format import Question, QuestionError, load_questions
 from bot.types import Inbound, Role, User
 
-CHOICES = (*SPLITS, *SEEN_FRESH, FRESH, "all")
+CHOICES = (*SPLITS, *SEEN_FRESH, *WRITTEN, *BLIND, "all")
 EVAL_USER = "avibot-eval"
 EXIT_UNSAFE = 1
 EXIT_USAGE = 2
@@ -53,7 +53,8 @@ SNAPSHOT_TYPES = ("virtualservice", "pool", "poolgroup", "healthmonitor", "vsvip
 
 def questions_for(split: str, path: str | Path | None = None) -> list[Question]:
     """The questions of a file, or of a shipped split: `tune`, `holdout`, `all` (those two), `fresh` ..
-    `fresh5` (blind splits, seen since) or `fresh6` (blind; see bot/questions/__init__.py)."""
+    `fresh6` (blind splits, seen since), `train1` .. `train3` (written to learn from) or `fresh7`,
+    `fresh8` (blind; see bot/questions/__init__.py)."""
     if path is not None:
         return load_questions(path)
     names = SPLITS if split == "all" else (split,)

@@ -7,13 +7,13 @@ turn sends compared with every tool. Questions for tools the catalogue does not 
 apart. No model, no controller: it runs in seconds.
 
 Run: `make bench`, or `python -m bench.answers [--set SPLIT] [--json] [--failures]` (tune, holdout, all,
-fresh .. fresh6) (`--split` is the same option). The full run (every split) writes
+fresh .. fresh8, train1 .. train3) (`--split` is the same option). The full run (every split) writes
 bench/results_answers.json; a run of one split only prints. What each split is for is in
 bot/questions/__init__.py: the fallback's tool classifier learns from every seen split, so on those
 its figures are what it was trained on; the third table measures each seen split with a classifier
-trained without it (leave one split out), and `fresh6`, never learned from nor tuned on, is the
-figure that counts: its failures are never listed. With Ollama, `avibot eval` scores the whole answer
-through a model.
+trained without it (leave one split out), and `fresh7` and `fresh8`, never learned from nor tuned
+on, are the figures that count: their failures are never listed. With Ollama, `avibot eval` scores
+the whole answer through a model.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from avibot.factory import start_demo_controller
 from bot.commands.learned import ToolClassifier, training_examples
 from bot.entities import EntityIndex, NameTable
 from bot.quality import Report, measure
-from bot.questions import FRESH, SEEN_FRESH, SPLITS, TRAINING
+from bot.questions import BLIND, SEEN_FRESH, SPLITS, TRAINING, WRITTEN
 
 RESULTS = Path(__file__).resolve().parent / "results_answers.json"
 
@@ -97,7 +97,7 @@ def _limit(reports: dict[str, Report]) -> int:
     return next(iter(reports.values())).limit
 
 
-TUNED_ON = ("tune", *SEEN_FRESH)  # failures listed; the holdout's were read by hand; the blind split's never
+TUNED_ON = ("tune", *SEEN_FRESH, *WRITTEN)  # failures listed (the holdout's read by hand; the blind never)
 
 
 def failures_text(reports: dict[str, Report]) -> str:
@@ -182,11 +182,11 @@ def main(argv: list[str] | None = None) -> int:
         "--failures", action="store_true", help="also list the tune questions that went wrong"
     )
     args = parser.parse_args(argv)
-    splits = [*SPLITS, "all", *SEEN_FRESH, FRESH] if args.split == "all" else [args.split]
+    splits = [*SPLITS, "all", *SEEN_FRESH, *WRITTEN, *BLIND] if args.split == "all" else [args.split]
     reports = {split: measure(questions_for(split)) for split in splits}
     names = asyncio.run(_demo_names())
     named = {split: measure(questions_for(split), names=names) for split in splits}
-    # Which questions failed is listed for the seen splits only, never for the blind one.
+    # Which questions failed is listed for the seen splits only, never for the blind ones.
     doc = {split: report.as_dict(failures=split in TUNED_ON) for split, report in reports.items()}
     for split, report in named.items():
         doc[split]["with_demo_names"] = report.as_dict(failures=False)["fallback"]

@@ -8,15 +8,18 @@ not give (a name, an object type) is not built: the fallback asks instead.
 
 from __future__ import annotations
 
+import re
+from itertools import pairwise
 from typing import Any
 
+from avi.object_types import OBJECT_TYPES
 from bot import lexicon
 from bot.commands.intents import Intent
 from bot.commands.reading import Reading, object_type_in
 from bot.commands.vocabulary import kind_by_pattern
 
 _ANALYTICS = "get_analytics"
-_NAMED = 0.4  # a name guess at least this sure is the object asked about
+_NAMED = 0.5  # a name guess at least this sure is the object asked about ("which is busier": 0.4)
 
 
 def _kinds_by(field: str) -> dict[str, lexicon.Kind]:
@@ -58,6 +61,8 @@ def _other(tool: str, r: Reading) -> Intent | None:
         return Intent("certificates", 1.0, tool, {**days, **_contains(r)})
     if tool in ("list_objects", "get_object"):
         obj_type = object_type_in(r)
+        if obj_type is None and tool == "get_object" and name is not None:
+            obj_type = _type_of_name(name)
         if obj_type is None or (tool == "get_object" and name is None):
             return None
         named = {"name": name} if tool == "get_object" else _contains(r)
@@ -65,8 +70,34 @@ def _other(tool: str, r: Reading) -> Intent | None:
     return None
 
 
+_LIST_TOOLS = frozenset(k.list_tool for k in lexicon.LEXICON.kinds if k.list_tool)
+_JOINERS = frozenset(("and", "or", "&", "+", "vs", "versus", "with", "plus", ","))
+
+
+def _joined_kinds(r: Reading) -> bool:
+    """Two listable kinds side by side, joined ("pools and virtual services", "pools vs vips"): two
+    listings asked for at once. Two kinds apart ("how many vs each se carries") are one listing."""
+    listed = [m for m in r.mentions if m.role == "kind" and lexicon.LEXICON.kind(m.key).list_tool]
+    for one, other in pairwise(listed):
+        between = r.low[one.end : other.start]
+        if one.key != other.key and all(w in _JOINERS for w in between):
+            return True
+    return False
+
+
+def _type_of_name(name: str) -> str | None:
+    """The object type a name spells ("Default-Cloud", "api-cert-002"), for `get_object`."""
+    aliases = lexicon.LEXICON.type_aliases
+    for part in re.split(r"[-_.\s]+", name.lower()):
+        if found := aliases.get(part) or (part if part in OBJECT_TYPES else None):
+            return found
+    return None
+
+
 def guessed_intent(tool: str, r: Reading, intents: list[Intent]) -> Intent | None:
     """The read that runs `tool` for this sentence, or None when the sentence lacks what it needs."""
+    if tool in _LIST_TOOLS and _joined_kinds(r):
+        return None  # "compare pools and virtual services": which listing?
     ranked = next((i for i in intents if i.tool == tool and not i.writes), None)
     if ranked is not None:
         return ranked if ranked.complete else None
@@ -78,9 +109,6 @@ def guessed_intent(tool: str, r: Reading, intents: list[Intent]) -> Intent | Non
     if kind := _kinds_by("unhealthy_tool").get(tool):
         return Intent("health", 1.0, tool, kinds=(kind.key,))
     if kind := _kinds_by("list_tool").get(tool):
-        listed = {k for k in r.kinds if lexicon.LEXICON.kind(k).list_tool and k != "types"}
-        if len(listed) > 1:
-            return None  # "compare pools and virtual services": which listing?
         key = "types" if kind.key == "types" else "list"
         return Intent(key, 1.0, tool, _contains(r), kinds=(kind.key,))
     return _other(tool, r)

@@ -99,6 +99,10 @@ class ToolClassifier:
         ranked = sorted(weights.items(), key=lambda kv: -kv[1])[:top]
         return [Guess(tool, w / total) for tool, w in ranked]
 
+    def knows(self, word: str) -> bool:
+        """Whether `word` (or a synonym the lexicon folds it into) was in any question learned from."""
+        return any(t in self._vocabulary for t in terms(word))
+
     def best(self, text: str) -> Guess | None:
         found = self.guesses(text, top=1)
         return found[0] if found else None

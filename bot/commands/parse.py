@@ -12,6 +12,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from avi.object_types import OBJECT_TYPES
 from bot import lexicon
 from bot.commands.bind import tool_command
 from bot.commands.grammar import (
@@ -94,11 +95,20 @@ def _unhealthy(words: list[str]) -> ToolCommand:
     return ToolCommand(tool=tool)
 
 
-def _api(text: str) -> ToolCommand:
-    """`api [METHOD] <path>[?query] [body]`; the raw text keeps a JSON body intact."""
+# Paths the controller serves that are no object type, accepted bare ("api cluster")
+_BARE = frozenset((*OBJECT_TYPES, "cluster", "initial-data", "analytics"))
+
+
+def _api(text: str) -> ToolCommand | None:
+    """`api [METHOD] <path>[?query] [body]`; the raw text keeps a JSON body intact. Without a method
+    or a slash the path must be an object type or an endpoint: "api certs expiry" is prose about the
+    api certificates, not GET /api/certs."""
     m = re.fullmatch(r"api\s+(?:(get|post|put|patch|delete)\s+)?(/?\S+)(?:\s+(.+))?", text, re.I | re.S)
     if not m:
         raise UsageError("api needs a path", USAGE_API)
+    bare = m.group(1) is None and "/" not in m.group(2)
+    if bare and m.group(2).partition("?")[0].lower() not in _BARE:
+        return None
     method, target, body = (m.group(1) or "GET").upper(), m.group(2), m.group(3)
     path, _, query = target.partition("?")
     path = "/api/" + re.sub(r"^(?:https?://[^/]+)?/?(?:api/)?", "", path)  # the controller's paths: /api/...

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 from bot import lexicon
 from bot.commands import amounts
@@ -220,41 +221,70 @@ def _same_listing(one: str, other: str | None) -> bool:
 _POLITE = frozenset(("please", "pls", "plz", "kindly", "ok", "okay", "so", "now", "just", "quickly"))
 
 
-def _imperative(r: Reading) -> bool:
-    """The sentence opens with a word that is neither glue nor politeness: an order ("retire vs-old",
-    "evacuate the storefront vip"). With a verb nobody taught either reader, that may be a change, so
-    the fallback asks even when both readers pick the same read."""
-    first = next((w for w in r.low if w not in _POLITE), "")
-    return bool(first) and first not in STOPWORDS and first not in amounts.WORDS
+def _unknown_order(r: Reading, model: ToolClassifier) -> bool:
+    """The sentence opens with a word that is neither glue nor politeness and that neither reader was
+    ever taught: an order with an unknown verb ("evacuate the storefront vip"), maybe a change, so the
+    fallback asks even when both readers pick the same read. A word the classifier has seen in
+    questions ("wich vs are broken", "pager went off ...") is no such order."""
+    first = _first_word(r)
+    return bool(first) and first not in STOPWORDS and first not in amounts.WORDS and not model.knows(first)
+
+
+Chooser = Literal["rules", "both", "classifier"]  # who chose the read, which decides the doubts heard
 
 
 def _learned(
     text: str, r: Reading, intents: list[Intent], ruled: Intent | None, model: ToolClassifier
-) -> tuple[Intent | None, bool, bool]:
-    """The read to answer (None: ask back), whether the classifier agrees with it, and whether the
-    classifier takes the sentence for a change (see the module docstring). `ruled`: the rules' read,
-    when they are sure of one."""
+) -> tuple[Intent | None, Chooser, bool]:
+    """The read to answer (None: ask back), who chose it, and whether the classifier takes the
+    sentence for a change (see the module docstring). `ruled`: the rules' read, when they are sure of
+    one. Each rule was chosen by leave-one-split-out measurement (bench/answers.py)."""
     guess = model.best(text)
     if guess is None:
-        return ruled, False, False
+        return ruled, "rules", False
     change = guess.p >= LEARNED_DOUBT and not _is_read_tool(guess.tool)
     if ruled is not None:
         if guess.tool == ruled.tool:
-            return ruled, True, False
-        if guess.p < LEARNED_DOUBT or _same_listing(guess.tool, ruled.tool):
-            return ruled, False, False
-        if _plain_name(ruled) and guess.p >= LEARNED_SURE and not change:
-            # The rules took a plain word for a name ("page 2 of the vs table", "wich vs are broken"):
-            # the classifier, sure of another read, decides.
-            found = guessed_intent(guess.tool, r, intents)
-            if found is not None:
-                return found, True, False
-        return None, False, change  # the two readers disagree: ask
-    if guess.p < LEARNED_SURE or not _is_read_tool(guess.tool):
-        return None, False, change
-    if r.why or PRONOUN.search(r.text) or any(i.writes and i.score >= 0.6 for i in intents):
-        return None, False, False  # a diagnosis, "is it ...?" (said before), a change word: no read
-    return guessed_intent(guess.tool, r, intents), True, False
+            return ruled, "both", False
+        if guess.p < LEARNED_DOUBT:
+            return ruled, "rules", False
+        if _same_listing(guess.tool, ruled.tool):
+            return None, "rules", False  # two forms of one listing, the readers split: ask which
+    if guess.p < LEARNED_SURE or change or _held_back(r):
+        return None, "rules", change
+    found = guessed_intent(guess.tool, r, intents)
+    if found is None or (ruled is not None and _drops_name(ruled, found)):
+        return None, "rules", False
+    return found, "classifier", False
+
+
+def _drops_name(ruled: Intent, found: Intent) -> bool:
+    """The rules read a real name ("is web-vs up?") that the classifier's read leaves out: ask. A
+    plain word the rules took for a name ("page 2 of the vs table") may go."""
+    return not _plain_name(ruled) and found.arguments.get("name") != ruled.arguments.get("name")
+
+
+def _held_back(r: Reading) -> bool:
+    """Not the classifier's alone to answer: a diagnosis ("why ..."), "is it up?" (said before), an
+    order to change something ("restart the service engines"; a change word further on, "before we
+    start the change, list ...", is context)."""
+    first = _first_word(r)
+    lex = lexicon.LEXICON
+    return bool(r.why or PRONOUN.search(r.text) or first in lex.write_words or first in lex.change_words)
+
+
+def _first_word(r: Reading) -> str:
+    return next((w for w in r.low if w not in _POLITE), "")
+
+
+def _heard(doubt: str, chooser: Chooser, r: Reading, model: ToolClassifier) -> bool:
+    """Whether a doubt of the rules stops the read. When the classifier chose it too (or alone), only
+    two do: metrics asked with a state ("is vs-blog up and how busy is it": two questions) and an
+    order with an unknown verb; the others are about the rules' own reading, and measured, they only
+    cost answers the classifier had right."""
+    if chooser == "rules":
+        return True
+    return doubt == "state" or (doubt == "verb" and _unknown_order(r, model))
 
 
 def plain_fallback(
@@ -269,7 +299,8 @@ def plain_fallback(
         return Fallback(None, list(DEFAULT_SUGGESTIONS))
     intents = rank_intents(r)
     ruled = best_read(intents)
-    chosen, agreed, change = _learned(text, r, intents, ruled, model or default_classifier())
+    model = model or default_classifier()
+    chosen, chooser, change = _learned(text, r, intents, ruled, model)
     if chosen is None:
         lead = ""
         if change or any(i.writes for i in intents):
@@ -281,7 +312,7 @@ def plain_fallback(
         return Fallback(None, _suggest(intents, r), lead)
     if chosen.tool is not None:
         chosen.arguments = amounts.with_amounts(chosen.tool, chosen.arguments, text)
-    if reasons := [d for d in doubts(r, chosen) if not agreed or (d == "verb" and _imperative(r))]:
+    if reasons := [d for d in doubts(r, chosen) if _heard(d, chooser, r, model)]:
         return Fallback(None, _suggest(intents, r), _DOUBT_NOTES.get(reasons[0], ""))
     note, close, missing = "", list[str](), None
     if names is not None:

@@ -473,9 +473,8 @@ def object_type_in(r: Reading) -> str | None:
         return types[0]
     own = {kind.object_type for kind in lexicon.LEXICON.kinds}
     for i in range(len(r.low)):
-        if any(m.start <= i < m.end for m in r.mentions):
-            continue  # "alerts" are events here, "pools" a kind
-        for n in (3, 2, 1):
+        covered = any(m.start <= i < m.end for m in r.mentions)  # "alerts": events, "pools": a kind
+        for n in (3, 2) if covered else (3, 2, 1):  # ... but "application profiles" is a type
             joined = "".join(spelling_key(w) for w in r.low[i : i + n])
             for candidate in (joined, joined.removesuffix("s")):
                 if candidate in OBJECT_TYPES and candidate not in own and len(candidate) > 3:

@@ -14,11 +14,17 @@ from pathlib import Path
 DATA_DIR = Path(__file__).resolve().parent
 SPLITS = ("tune", "holdout")
 # Seen: the holdout's failures were read on 2026-12-03, and so were those of `fresh` .. `fresh4`,
-# each after its one blind measurement; `fresh5` was measured once (before the classifier's last
-# three changes, which were chosen on the splits before it) and then learned from, unread.
-SEEN_FRESH = ("fresh", "fresh2", "fresh3", "fresh4", "fresh5")
-FRESH = "fresh6"  # blind: never tuned on, never learned from
-TRAINING = (*SPLITS, *SEEN_FRESH)
+# each after its one blind measurement; `fresh5` was measured once and then learned from, unread;
+# `fresh6`'s failures were read on 2026-12-03, after its one measurement (at 99b02f7).
+SEEN_FRESH = ("fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6")
+# Written to learn from: by writers with the blind splits' brief and the same three inputs, but asked
+# for every read tool in at least eight wordings (terse; long with context; misspelt and jargon).
+WRITTEN = ("train1", "train2", "train3")
+# Blind: never tuned on, never learned from, each measured once (`FRESH` is the default of the
+# measurement and of `avibot eval`).
+BLIND = ("fresh7", "fresh8")
+FRESH = BLIND[0]
+TRAINING = (*SPLITS, *SEEN_FRESH, *WRITTEN)
 
 
 def question_file(split: str) -> Path:

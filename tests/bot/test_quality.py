@@ -14,6 +14,7 @@ import pytest
 from avibot.eval import FRESH, SEEN_FRESH, SPLITS, question_file, questions_for
 from bench.answers import markdown
 from bot.quality import ItemResult, Report, arguments_match, assign_splits, measure, measure_item
+from bot.questions import BLIND, WRITTEN
 from bot.questions.format import Question, QuestionError, load_questions, parse_questions
 from bot.tools import build_catalogue
 from bot.types import Risk
@@ -202,24 +203,32 @@ def test_the_split_is_mechanical_and_stratified() -> None:
 SHIPPED = {split: load_questions(question_file(split)) for split in SPLITS}
 ALL = [q for questions in SHIPPED.values() for q in questions]
 SEEN_FRESH_SET = [q for split in SEEN_FRESH for q in load_questions(question_file(split))]
-FRESH_SET = load_questions(question_file(FRESH))
+WRITTEN_SET = [q for split in WRITTEN for q in load_questions(question_file(split))]
+BLIND_SETS = {split: load_questions(question_file(split)) for split in BLIND}
+FRESH_SET = BLIND_SETS[FRESH]
 
 
-def test_the_fresh_split_is_new_mixed_and_apart() -> None:
-    """Written later and blind to the router: none of its questions is in the tuned set, and it
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def test_the_blind_splits_are_new_mixed_and_apart() -> None:
+    """Written later and blind to the router: no question of one is in any other file, and each
     covers reads and writes across the topics."""
-
-    def norm(text: str) -> str:
-        return " ".join(text.lower().split())
-
-    assert len(FRESH_SET) >= 130
-    assert {norm(q.text) for q in FRESH_SET}.isdisjoint({norm(q.text) for q in [*ALL, *SEEN_FRESH_SET]})
-    assert len({norm(q.text) for q in FRESH_SET}) == len(FRESH_SET)
-    assert {norm(q.text) for q in SEEN_FRESH_SET}.isdisjoint({norm(q.text) for q in ALL})
-    assert len({norm(q.text) for q in SEEN_FRESH_SET}) == len(SEEN_FRESH_SET)
-    kinds = Counter(q.kind for q in FRESH_SET)
-    assert kinds["read"] >= 60
-    assert kinds["write"] >= 30
+    every = {split: [*qs] for split, qs in BLIND_SETS.items()}
+    every.update(seen=[*ALL, *SEEN_FRESH_SET, *WRITTEN_SET])
+    for split, questions in BLIND_SETS.items():
+        texts = {_norm(q.text) for q in questions}
+        others = {_norm(q.text) for name, qs in every.items() if name != split for q in qs}
+        assert len(questions) >= 120, split
+        assert len(texts) == len(questions), split
+        assert texts.isdisjoint(others), split
+        kinds = Counter(q.kind for q in questions)
+        assert kinds["read"] >= 60, split
+        assert kinds["write"] >= 30, split
+        assert questions_for(split) == questions
+    seen = [_norm(q.text) for q in [*ALL, *SEEN_FRESH_SET, *WRITTEN_SET]]
+    assert [t for t, n in Counter(seen).items() if n > 1] == []  # the seen files are apart too
     assert questions_for(FRESH) == FRESH_SET
 
 
@@ -245,7 +254,7 @@ def test_every_question_is_in_the_file_its_split_says() -> None:
 
 def test_labels_name_real_tools_arguments_and_kinds() -> None:
     problems = []
-    for q in [*ALL, *SEEN_FRESH_SET, *FRESH_SET]:
+    for q in [*ALL, *SEEN_FRESH_SET, *WRITTEN_SET, *(q for qs in BLIND_SETS.values() for q in qs)]:
         tool = CATALOGUE.get(q.expected_tool)
         if q.missing:
             if tool is not None:
