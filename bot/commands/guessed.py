@@ -15,7 +15,7 @@ from typing import Any
 from avi.object_types import OBJECT_TYPES
 from bot import lexicon
 from bot.commands.intents import Intent
-from bot.commands.reading import Reading, object_type_in
+from bot.commands.reading import Reading, name_like, object_type_in
 from bot.commands.vocabulary import kind_by_pattern
 
 _ANALYTICS = "get_analytics"
@@ -29,6 +29,13 @@ def _kinds_by(field: str) -> dict[str, lexicon.Kind]:
 def _name(r: Reading) -> str | None:
     guess = r.name
     return guess.name if guess is not None and guess.score >= _NAMED else None
+
+
+def _one_name(r: Reading) -> str | None:
+    """The object one read is about: the first name, or a real name the reading took for a filter
+    ("web-pool members": the pool's, not the pools whose names contain it)."""
+    contains = r.name_contains
+    return _name(r) or (contains if contains is not None and name_like(contains) else None)
 
 
 def _window(r: Reading) -> dict[str, Any]:
@@ -104,7 +111,7 @@ def guessed_intent(tool: str, r: Reading, intents: list[Intent]) -> Intent | Non
     if tool == _ANALYTICS:
         return _analytics(r)
     if kind := _kinds_by("get_tool").get(tool):
-        name = _name(r)
+        name = _one_name(r)
         return Intent("status", 1.0, tool, {"name": name}, kinds=(kind.key,)) if name else None
     if kind := _kinds_by("unhealthy_tool").get(tool):
         return Intent("health", 1.0, tool, kinds=(kind.key,))

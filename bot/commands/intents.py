@@ -3,12 +3,10 @@
 From a `Reading` (bot/commands/reading.py): metrics of one object, what is unhealthy, the status of
 one object, a listing, events, certificates, other object types, a raw API call, or a change (a write
 verb and the kinds it may be about). Each intent has a score in 0..1: near 1 when the sentence says it
-plainly ("latency of web-vs last hour"), lower when it is a guess. The plain-English fallback answers
-the best one when it is sure enough; the router offers the tools of the best few first.
+plainly ("latency of web-vs last hour"), lower when it is a guess; the fallback and the router use it.
 
-A question about metrics, errors, throughput, latency or a time window is about analytics even when it
-names a virtual service; a "why" question is a diagnosis, which only the model can make, so every read
-but the named object's state and its events scores lower then (the router still offers the tools).
+Metrics, errors, throughput, latency or a time window mean analytics even when a virtual service is
+named; a "why" is a diagnosis (the model's), so reads but the object's state and events score lower.
 """
 
 from __future__ import annotations
@@ -170,6 +168,11 @@ def _analytics(r: Reading, guess: NameGuess | None, kind: str | None) -> list[In
     return out
 
 
+def _pools_first(r: Reading) -> bool:
+    kinds = [m for m in r.mentions if m.key in ("pool", "server") and m.role in ("kind", "mention")]
+    return [m.key for m in kinds[:2]] == ["pool", "server"] and kinds[0].plural
+
+
 def _health(r: Reading, guess: NameGuess | None) -> list[Intent]:
     lex = lexicon.LEXICON
     states = r.keys("state")
@@ -181,6 +184,9 @@ def _health(r: Reading, guess: NameGuess | None) -> list[Intent]:
     kinds = [k for k in _subject_kinds(r) if k != "types"]
     score = 0.88 if trouble else 0.7
     if "server" in kinds and set(kinds) <= {"server", "pool", "hm"} and not _NO_HEALTHY.search(r.text):
+        if _pools_first(r):  # "which pools have servers down?": the pools (the catalogue's example)
+            tool = lex.kind("pool").list_tool
+            return [Intent("health", score, tool, {"servers_down": True}, kinds=("pool",))]
         return [Intent("health", score, lex.kind("server").unhealthy_tool, kinds=("server",))]
     if "pool" in kinds or (_NO_HEALTHY.search(r.text) and "server" in kinds):
         return [Intent("health", score, lex.kind("pool").unhealthy_tool, kinds=("pool",))]

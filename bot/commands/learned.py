@@ -9,10 +9,11 @@ bench.answers` prints what the two together do); the arguments still come from t
 
 What it counts in a question: its words and their parts with the lexicon's synonyms folded in
 (`bot.commands.terms`), neighbouring word pairs, and what the reading found (the kinds, which of
-them plural, verbs, states, subjects, a window, an address, a path, the kind of the first name, a
-question mark). Numbers are left out: they are names and values, not what is asked. It learns from
-the seen question sets (`bot.questions.TRAINING`, writes included, so a change is recognised as one)
-and from the router's example phrasings (bot/routing_examples.py); never from the blind split.
+them plural, verbs, states, subjects, an object type, a window, an address, a path, the kind of
+the first name, a question mark). Numbers are left out: they are names and values, not what is
+asked. It learns from the seen question sets (`bot.questions.TRAINING`, writes included, so a change
+is recognised as one) and from the router's example phrasings (bot/routing_examples.py); never
+from the blind split.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.commands.reading import read_sentence
+from bot.commands.reading import object_type_in, read_sentence
 from bot.commands.terms import terms
 from bot.questions import TRAINING, question_file
 from bot.questions.format import load_questions
@@ -59,6 +60,8 @@ def features(text: str) -> set[str]:
     out.update(f"has:{key}" for key, value in found.items() if value)
     out.update(f"state:{k}" for k in r.keys("state"))
     out.update(f"subject:{k}" for k in r.keys("subject"))
+    if found_type := object_type_in(r):  # "application profiles": a type, not virtual services
+        out.add(f"type:{found_type}")
     out.update(f"plural:{m.key}" for m in r.mentions if m.plural)  # "pools": a listing, "pool": one
     if r.names:
         out.add(f"name:{r.names[0].kind}")

@@ -13,13 +13,15 @@ a wrong answer costs more than a question back.
 
 A second reader checks the first: a tool classifier learned from labelled questions
 (bot/commands/learned.py), which generalises better to wording nobody wrote rules for. When both pick
-the same read it is answered even if the rules had doubts; when the rules were unsure, the
-classifier's read is answered when it is sure and the sentence gives it what it needs
-(bot/commands/guessed.py); when they disagree, it asks, unless the rules took a plain word for a name
-and the classifier is sure of its read. A diagnosis ("why"), a question about what was said before
-("is that broken?") or a change word ("restart the engines") is never answered by the classifier
-alone. A page or a number of rows ("page 2", "top 10") is passed to the list tools that take it
-(bot/commands/amounts.py).
+the same read it is answered even if the rules had doubts (but metrics asked with a state are two
+questions, and an order with a verb neither reader was taught is asked about). When the classifier is
+sure of a read (the rules unsure, or sure of another one) and the sentence gives it what it needs
+(bot/commands/guessed.py), its read is answered, unless the rules' read names a real object the
+classifier's leaves out ("is web-vs up?" is no listing); when the two pick two forms of one listing
+(the unhealthy virtual services, or all of them with a state), it asks which. A diagnosis ("why is
+..."), "is that broken?" with nothing named (said before) or an order to change something ("restart
+the engines") is never answered by the classifier alone. A page or a number of rows ("page 2", "top
+10") is passed to the list tools that take it (bot/commands/amounts.py).
 
 With the controller's names (`NameLookup`, bot/entities.py) it knows which names exist and of what
 kind: "is the checkout pool healthy?" finds `checkout-pool`, and a name it does not know is met with
@@ -43,10 +45,8 @@ from bot.commands.reading import STOPWORDS, NameLookup, Reading, name_like, read
 from bot.commands.vocabulary import kind_by_pattern, vocabulary
 
 DEFAULT_SUGGESTIONS = ("vs list", "unhealthy", "help")
-# How sure the learned classifier (bot/commands/learned.py) must be to answer a read the rules were
-# unsure of ... (both chosen by leave-one-split-out measurement on the seen question sets; overruling
-# the rules whenever the classifier was sure answered more and wrongly more, so it overrules them only
-# where their read stands on a plain word taken for a name)
+# How sure the learned classifier (bot/commands/learned.py) must be to answer its own read ... (both
+# chosen by leave-one-split-out measurement on the seen question sets)
 LEARNED_SURE = 0.99
 LEARNED_DOUBT = 0.5  # ... and how sure of another tool than the rules' read, to make the fallback ask
 _DISAGREE = "I can't tell which of these you need without the model."
@@ -223,7 +223,7 @@ _POLITE = frozenset(("please", "pls", "plz", "kindly", "ok", "okay", "so", "now"
 
 def _unknown_order(r: Reading, model: ToolClassifier) -> bool:
     """The sentence opens with a word that is neither glue nor politeness and that neither reader was
-    ever taught: an order with an unknown verb ("evacuate the storefront vip"), maybe a change, so the
+    ever taught: an order with an unknown verb ("repave the storefront vip"), maybe a change, so the
     fallback asks even when both readers pick the same read. A word the classifier has seen in
     questions ("wich vs are broken", "pager went off ...") is no such order."""
     first = _first_word(r)
@@ -265,12 +265,19 @@ def _drops_name(ruled: Intent, found: Intent) -> bool:
 
 
 def _held_back(r: Reading) -> bool:
-    """Not the classifier's alone to answer: a diagnosis ("why ..."), "is it up?" (said before), an
-    order to change something ("restart the service engines"; a change word further on, "before we
-    start the change, list ...", is context)."""
+    """Not the classifier's alone to answer: a diagnosis ("why is web down?"; "which servers are down
+    and why" is a listing with its reasons), "is it up?" with nothing named for "it" (said before),
+    an order to change something ("restart the service engines"; a change word further on, "before
+    we start the change, list ...", is context)."""
     first = _first_word(r)
     lex = lexicon.LEXICON
-    return bool(r.why or PRONOUN.search(r.text) or first in lex.write_words or first in lex.change_words)
+    unnamed = not (r.kinds or r.keys("type") or r.names)
+    return bool(
+        first == "why"
+        or (unnamed and PRONOUN.search(r.text))
+        or first in lex.write_words
+        or first in lex.change_words
+    )
 
 
 def _first_word(r: Reading) -> str:

@@ -37,7 +37,7 @@ def answers(stdout: str) -> list[dict[str, Any]]:
 
 
 async def test_demo_answers_in_command_mode_without_ollama() -> None:
-    code, out, err = await chat("--demo", "--json", "which pools have unhealthy servers?", environ=env())
+    code, out, err = await chat("--demo", "--json", "which servers are down?", environ=env())
     assert code == 0, err
     (reply,) = answers(out)
     assert set(reply) == {

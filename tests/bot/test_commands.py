@@ -201,6 +201,8 @@ TOOL_CASES: list[tuple[str, str, dict[str, Any]]] = [
         {"method": "GET", "path": "/api/cloud", "query": "name=Default-Cloud"},
     ),
     ("api /virtualservice", "execute_generic_operation", {"method": "GET", "path": "/api/virtualservice"}),
+    ("api cluster", "execute_generic_operation", {"method": "GET", "path": "/api/cluster"}),
+    ("api tenant", "execute_generic_operation", {"method": "GET", "path": "/api/tenant"}),
     (
         'api patch /pool/p1 {"enabled": false}',
         "execute_generic_operation",
@@ -212,6 +214,14 @@ TOOL_CASES: list[tuple[str, str, dict[str, Any]]] = [
 @pytest.mark.parametrize(("text", "tool", "arguments"), TOOL_CASES)
 def test_command_forms(text: str, tool: str, arguments: dict[str, Any]) -> None:
     assert parse_command(text) == ToolCommand(tool=tool, arguments=arguments)
+
+
+@pytest.mark.parametrize("text", ["api certs expiry", "api certs", "api gateway latency today"])
+def test_words_after_api_that_name_no_path_are_prose(text: str) -> None:
+    """A bare word after "api" that is no object type nor endpoint is a sentence about something
+    called api ("api certs expiry"), not GET /api/certs: it goes to the model, or the fallback."""
+    assert parse_command(text) is None
+    assert match_plain_english("api certs expiry") == ToolCommand(tool="list_certificates")
 
 
 SPELLINGS = {
@@ -403,7 +413,7 @@ PLAIN_ENGLISH: list[tuple[str, str, dict[str, Any]]] = [
     ("what virtual services do we have?", "list_virtual_services", {}),
     ("how many service engines are there", "list_service_engines", {}),
     ("show me the health monitors", "list_health_monitors", {}),
-    ("which pools have unhealthy servers?", "list_unhealthy_servers", {}),
+    ("which pools have unhealthy servers?", "list_pools", {"servers_down": True}),  # the catalogue's example
     ("which servers are down?", "list_unhealthy_servers", {}),
     ("what's down?", "list_unhealthy_virtual_services", {}),
     ("is anything broken?", "list_unhealthy_virtual_services", {}),

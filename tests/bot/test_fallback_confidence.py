@@ -44,7 +44,7 @@ def _reasons(text: str) -> list[str]:
     "text",
     [
         "archive vs old-blog",  # a delete, maybe, in a word the lexicon does not know
-        "evacuate the storefront vip",
+        "repave the storefront vip",  # ("evacuate" is in a seen split now)
         "lower the timeout on hm-blog",
     ],
 )

@@ -58,6 +58,16 @@ def test_the_classifiers_read_takes_its_arguments_from_the_sentence() -> None:
     assert (tool, arguments) == ("get_object", {"object_type": "tenant", "name": "finance"})
 
 
+def test_the_classifiers_read_finds_types_and_names_the_rules_read_otherwise() -> None:
+    cloud = answer("Default-Cloud config", Opinion("get_object", 0.999))[:2]
+    assert cloud == ("get_object", {"object_type": "cloud", "name": "Default-Cloud"})  # the type in the name
+    cert = answer("full details of api-cert-002 please", Opinion("get_object", 0.999))[:2]
+    assert cert == ("get_object", {"object_type": "sslkeyandcertificate", "name": "api-cert-002"})
+    profiles = answer("which application profiles exist", Opinion("list_objects", 0.999))[:2]
+    assert profiles == ("list_objects", {"object_type": "applicationprofile"})  # two words, one type
+    assert answer("web-pool members", Opinion("get_pool", 0.999))[:2] == ("get_pool", {"name": "web-pool"})
+
+
 def test_a_read_the_sentence_gives_no_name_for_is_asked_about() -> None:
     tool, _, said = answer("hmm, what about that thing from before", Opinion("get_pool", 0.999))
     assert tool is None
@@ -70,6 +80,13 @@ def test_a_read_the_sentence_gives_no_name_for_is_asked_about() -> None:
 def test_a_change_word_or_a_why_is_never_answered_by_the_classifier_alone(text: str) -> None:
     assert answer(text, NOTHING)[0] is None
     assert answer(text, Opinion("list_service_engines", 1.0))[0] is None
+
+
+def test_a_listing_asked_with_its_reasons_is_no_diagnosis() -> None:
+    text = "which backend servers are still down and why"
+    tool, _, said = answer(text, Opinion("list_unhealthy_servers", 1.0))
+    assert tool == "list_unhealthy_servers"
+    assert "Working out why needs the model" in said  # ... and the reply says what it is not
 
 
 def test_the_classifier_never_answers_a_change() -> None:

@@ -39,7 +39,7 @@ ACCESS = AccessSettings(
         "web:token": Role.OPERATOR,
     },
 )
-QUESTION = "which pools have unhealthy servers?"
+QUESTION = "which servers are down?"
 WEB_TOKEN = "s3cret-token-0123456789abcdef0123456789"  # access tokens have at least 32 characters
 PROXY_TOKEN = "tok-123-0123456789abcdef0123456789abcd"
 
