@@ -53,8 +53,8 @@ SNAPSHOT_TYPES = ("virtualservice", "pool", "poolgroup", "healthmonitor", "vsvip
 
 def questions_for(split: str, path: str | Path | None = None) -> list[Question]:
     """The questions of a file, or of a shipped split: `tune`, `holdout`, `all` (those two), `fresh` ..
-    `fresh6` (blind splits, seen since), `train1` .. `train3` (written to learn from) or `fresh7`,
-    `fresh8` (blind; see bot/questions/__init__.py)."""
+    `fresh7` (blind splits, seen since), `train1` .. `train3` (written to learn from) or `fresh8`
+    (blind; see bot/questions/__init__.py)."""
     if path is not None:
         return load_questions(path)
     names = SPLITS if split == "all" else (split,)

@@ -4,8 +4,9 @@ The rule reader (`bot.commands.intents`) is exact on wording it knows and unsure
 not seen: on each blind split it answered 56-83% of the reads. Counted over the words of many real
 questions, the words of a new one say more: trained without a split and measured on it, this model
 alone names the expected tool of 87-94% of its reads (2026-12-03). The fallback (`bot.commands.plain`)
-lets it decide what the rules are unsure of, and asks back when the two disagree (`python -m
-bench.answers` prints what the two together do); the arguments still come from the reading.
+answers its read when it is sure, and asks back when the two readers split in a way measurement
+showed to go wrong (`python -m bench.answers` prints what the two together do); the arguments still
+come from the reading.
 
 What it counts in a question: its words and their parts with the lexicon's synonyms folded in
 (`bot.commands.terms`), neighbouring word pairs, and what the reading found (the kinds, which of
