@@ -114,12 +114,16 @@ def _command_for(intent: Intent, r: Reading) -> str | None:
     if intent.key == "health":
         if intent.tool == "list_service_engines":
             return "se list --down"
+        if intent.tool == "list_pools":
+            return "pool list --down"
         return {"list_unhealthy_pools": "unhealthy pools", "list_unhealthy_servers": "unhealthy servers"}.get(
             intent.tool or "", "unhealthy"
         )
     if intent.key == "list":
         filter_ = f" {args['name_contains']}" if args.get("name_contains") else ""
-        return f"{kind} list{filter_}" if kind in ("vs", "pool", "se", "hm") else None
+        state = args.get("oper_state") or ("down" if args.get("servers_down") else None)
+        flag = f" --{state}" if state else (" --enabled" if args.get("enabled") else "")
+        return f"{kind} list{filter_}{flag}" if kind in ("vs", "pool", "se", "hm") else None
     if intent.key == "types":
         return "types"
     if intent.key == "objects":
@@ -284,6 +288,16 @@ def _first_word(r: Reading) -> str:
     return next((w for w in r.low if w not in _POLITE), "")
 
 
+def _classifiers_read(text: str, r: Reading, intents: list[Intent], model: ToolClassifier) -> list[Intent]:
+    """The read the classifier would run, to offer beside the rules' when the fallback asks ("pools
+    with servers down": the pools, or the servers?)."""
+    guess = model.best(text)
+    if guess is None or guess.p < LEARNED_DOUBT or not _is_read_tool(guess.tool):
+        return []
+    found = guessed_intent(guess.tool, r, intents)
+    return [found] if found is not None else []
+
+
 def _heard(doubt: str, chooser: Chooser, r: Reading, model: ToolClassifier) -> bool:
     """Whether a doubt of the rules stops the read. When the classifier chose it too (or alone), only
     two do: metrics asked with a state ("is vs-blog up and how busy is it": two questions) and an
@@ -316,7 +330,7 @@ def plain_fallback(
             lead = _DISAGREE
         elif r.why:
             lead = "Working out why needs the model; these show the facts."
-        return Fallback(None, _suggest(intents, r), lead)
+        return Fallback(None, _suggest([*_classifiers_read(text, r, intents, model), *intents], r), lead)
     if chosen.tool is not None:
         chosen.arguments = amounts.with_amounts(chosen.tool, chosen.arguments, text)
     if reasons := [d for d in doubts(r, chosen) if _heard(d, chooser, r, model)]:

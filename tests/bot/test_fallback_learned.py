@@ -121,6 +121,11 @@ def test_two_forms_of_the_same_listing_split_between_the_readers_are_asked_about
     tool, _, said = answer(text, Opinion("list_virtual_services", 1.0))
     assert tool is None
     assert "I can't tell which of these you need" in said
+    assert "`vs list --down`" in said  # the classifier's form, offered beside the rules'
+    assert "`unhealthy`" in said
+    _, _, said = answer("pools with servers down", Opinion("list_unhealthy_servers", 1.0))
+    assert "`pool list --down`" in said
+    assert "`unhealthy servers`" in said
     assert answer(text, Opinion("list_virtual_services", 0.4))[0] == "list_unhealthy_virtual_services"
 
 
