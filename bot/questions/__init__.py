@@ -2,9 +2,10 @@
 
 `tune` and `holdout` are one set split mechanically (`bot.quality.assign_splits`). The `fresh`
 splits were each written later by someone blind to the router, the fallback and the other sets, and
-measured once before anyone read their failures; from then on they are seen. The fallback's tool
-classifier (`bot.commands.learned`) learns from every seen split (`TRAINING`), never from the blind
-one (`FRESH`), which is what the figures that matter are measured on.
+measured once before anyone read their failures; from then on they are seen. The `train` splits were
+written the same way, to learn from. The fallback's tool classifier (`bot.commands.learned`) learns
+from every seen split (`TRAINING`), never from the blind ones (`BLIND`), which are what the figures
+that matter are measured on.
 """
 
 from __future__ import annotations
