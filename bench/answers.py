@@ -11,9 +11,9 @@ fresh .. fresh8, train1 .. train3) (`--split` is the same option). The full run 
 bench/results_answers.json; a run of one split only prints. What each split is for is in
 bot/questions/__init__.py: the fallback's tool classifier learns from every seen split, so on those
 its figures are what it was trained on; the third table measures each seen split with a classifier
-trained without it (leave one split out), and `fresh7` and `fresh8`, never learned from nor tuned
-on, are the figures that count: their failures are never listed. With Ollama, `avibot eval` scores
-the whole answer through a model.
+trained without it (leave one split out), and `fresh8`, never learned from nor tuned on, is the
+figure that counts: its failures are never listed. With Ollama, `avibot eval` scores the whole answer
+through a model.
 """
 
 from __future__ import annotations
