@@ -77,7 +77,6 @@ def _other(tool: str, r: Reading) -> Intent | None:
     return None
 
 
-_LIST_TOOLS = frozenset(k.list_tool for k in lexicon.LEXICON.kinds if k.list_tool)
 _JOINERS = frozenset(("and", "or", "&", "+", "vs", "versus", "with", "plus", ","))
 
 
@@ -103,7 +102,7 @@ def _type_of_name(name: str) -> str | None:
 
 def guessed_intent(tool: str, r: Reading, intents: list[Intent]) -> Intent | None:
     """The read that runs `tool` for this sentence, or None when the sentence lacks what it needs."""
-    if tool in _LIST_TOOLS and _joined_kinds(r):
+    if tool in _kinds_by("list_tool") and _joined_kinds(r):
         return None  # "compare pools and virtual services": which listing?
     ranked = next((i for i in intents if i.tool == tool and not i.writes), None)
     if ranked is not None:

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.commands.reading import object_type_in, read_sentence
+from bot.commands.reading import Reading, object_type_in, read_sentence
 from bot.commands.terms import terms
 from bot.questions import TRAINING, question_file
 from bot.questions.format import load_questions
@@ -46,9 +46,10 @@ def _plain(word: str) -> bool:
     return not any(c.isdigit() for c in word)
 
 
-def features(text: str) -> set[str]:
-    """What the model counts in a question (see the module docstring)."""
-    r = read_sentence(text)
+def features(text: str, reading: Reading | None = None) -> set[str]:
+    """What the model counts in a question (see the module docstring); `reading`: the sentence read
+    without the controller's names, when the caller has it (it is what the model was trained on)."""
+    r = reading or read_sentence(text)
     out = {w for w in terms(text) if _plain(w)}
     out.update(f"pair:{a}_{b}" for a, b in zip(r.low, r.low[1:], strict=False) if _plain(a + b))
     out.update(f"kind:{k}" for k in r.kinds)
@@ -90,9 +91,9 @@ class ToolClassifier:
     def tools(self) -> set[str]:
         return set(self._questions)
 
-    def guesses(self, text: str, top: int = 3) -> list[Guess]:
-        """The likeliest tools for `text`, likeliest first."""
-        seen = features(text) & self._vocabulary
+    def guesses(self, text: str, top: int = 3, reading: Reading | None = None) -> list[Guess]:
+        """The likeliest tools for `text`, likeliest first (`reading`: see `features`)."""
+        seen = features(text, reading) & self._vocabulary
         scores = {}
         for tool, prior in self._prior.items():
             counts, norm = self._counts[tool], self._norm[tool]
@@ -107,8 +108,8 @@ class ToolClassifier:
         """Whether `word` (or a synonym the lexicon folds it into) was in any question learned from."""
         return any(t in self._vocabulary for t in terms(word))
 
-    def best(self, text: str) -> Guess | None:
-        found = self.guesses(text, top=1)
+    def best(self, text: str, reading: Reading | None = None) -> Guess | None:
+        found = self.guesses(text, top=1, reading=reading)
         return found[0] if found else None
 
 

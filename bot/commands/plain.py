@@ -38,7 +38,7 @@ from bot import lexicon
 from bot.commands import amounts
 from bot.commands.guessed import guessed_intent
 from bot.commands.intents import PRONOUN, Intent, best_read, doubts, rank_intents
-from bot.commands.learned import ToolClassifier, default_classifier
+from bot.commands.learned import Guess, ToolClassifier, default_classifier
 from bot.commands.models import CommandError, ToolCommand
 from bot.commands.parse import parse_command
 from bot.commands.reading import STOPWORDS, NameLookup, Reading, name_like, read_sentence
@@ -238,12 +238,12 @@ Chooser = Literal["rules", "both", "classifier"]  # who chose the read, which de
 
 
 def _learned(
-    text: str, r: Reading, intents: list[Intent], ruled: Intent | None, model: ToolClassifier
+    r: Reading, intents: list[Intent], ruled: Intent | None, guess: Guess | None
 ) -> tuple[Intent | None, Chooser, bool]:
     """The read to answer (None: ask back), who chose it, and whether the classifier takes the
     sentence for a change (see the module docstring). `ruled`: the rules' read, when they are sure of
-    one. Each rule was chosen by leave-one-split-out measurement (bench/answers.py)."""
-    guess = model.best(text)
+    one; `guess`: the classifier's. Each rule was chosen by leave-one-split-out measurement
+    (bench/answers.py)."""
     if guess is None:
         return ruled, "rules", False
     change = guess.p >= LEARNED_DOUBT and not _is_read_tool(guess.tool)
@@ -288,10 +288,9 @@ def _first_word(r: Reading) -> str:
     return next((w for w in r.low if w not in _POLITE), "")
 
 
-def _classifiers_read(text: str, r: Reading, intents: list[Intent], model: ToolClassifier) -> list[Intent]:
+def _classifiers_read(guess: Guess | None, r: Reading, intents: list[Intent]) -> list[Intent]:
     """The read the classifier would run, to offer beside the rules' when the fallback asks ("pools
     with servers down": the pools, or the servers?)."""
-    guess = model.best(text)
     if guess is None or guess.p < LEARNED_DOUBT or not _is_read_tool(guess.tool):
         return []
     found = guessed_intent(guess.tool, r, intents)
@@ -318,10 +317,11 @@ def plain_fallback(
     r = read_sentence(text, names)
     if not r.low:
         return Fallback(None, list(DEFAULT_SUGGESTIONS))
+    model = model or default_classifier()
+    guess = model.best(text, r if names is None else None)  # it learned sentences read without names
     intents = rank_intents(r)
     ruled = best_read(intents)
-    model = model or default_classifier()
-    chosen, chooser, change = _learned(text, r, intents, ruled, model)
+    chosen, chooser, change = _learned(r, intents, ruled, guess)
     if chosen is None:
         lead = ""
         if change or any(i.writes for i in intents):
@@ -330,7 +330,7 @@ def plain_fallback(
             lead = _DISAGREE
         elif r.why:
             lead = "Working out why needs the model; these show the facts."
-        return Fallback(None, _suggest([*_classifiers_read(text, r, intents, model), *intents], r), lead)
+        return Fallback(None, _suggest([*_classifiers_read(guess, r, intents), *intents], r), lead)
     if chosen.tool is not None:
         chosen.arguments = amounts.with_amounts(chosen.tool, chosen.arguments, text)
     if reasons := [d for d in doubts(r, chosen) if _heard(d, chooser, r, model)]:

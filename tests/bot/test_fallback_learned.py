@@ -12,6 +12,7 @@ import pytest
 from bot.commands import plain
 from bot.commands.amounts import amounts
 from bot.commands.learned import Guess, ToolClassifier, default_classifier, features, training_examples
+from bot.commands.reading import Reading
 from bot.questions import BLIND, FRESH, TRAINING, question_file
 from bot.questions.format import load_questions
 
@@ -26,7 +27,7 @@ class Opinion(ToolClassifier):
         self.guess = Guess(tool, p)
         self.words = words
 
-    def best(self, text: str) -> Guess | None:
+    def best(self, text: str, reading: Reading | None = None) -> Guess | None:
         return self.guess
 
     def knows(self, word: str) -> bool:
